@@ -1,0 +1,65 @@
+"""Frozen configuration values: timeouts, retry policy and size limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_RETRY_POLICY", "DEFAULT_TIMEOUT", "Limits", "RetryPolicy", "Timeout"]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """Timeouts in seconds; ``None`` disables one.
+
+    - ``connect``: establishing the connection (pool wait included).
+    - ``read``: the longest silence between two reads of the socket (aiohttp's ``sock_read``).
+    - ``total``: a whole non-streaming request. Never applied to streams, which may
+      legitimately last for many minutes (aiohttp's default 300 s total kills them).
+    - ``event``: for streams, the longest wait between two *events*; SSE comments and
+      keep-alives do not reset it, so a proxy pinging an idle connection cannot hide a hang.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 600.0
+    total: float | None = 600.0
+    event: float | None = None
+
+    @classmethod
+    def coerce(cls, value: float | Timeout | None) -> Timeout:
+        """A number means "this many seconds for the whole request and every read"."""
+        if value is None:
+            return cls(connect=None, read=None, total=None, event=None)
+        if isinstance(value, Timeout):
+            return value
+        return cls(connect=min(float(value), 10.0), read=float(value), total=float(value))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When and how long to wait before retrying.
+
+    Backoff is ``min(max_delay, initial_delay * 2**n)`` reduced by up to ``jitter`` (a
+    fraction). A server-directed delay (``retry-after-ms`` / ``retry-after``) is honoured up to
+    ``max_retry_after`` seconds; a longer one is not waited for: the error is raised with
+    ``retry_after`` set, so the caller decides.
+    """
+
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    jitter: float = 0.25
+    max_retry_after: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size caps. Crossing one raises a typed error and closes the connection."""
+
+    max_event_bytes: int = 16 * 1024 * 1024
+    max_response_bytes: int = 32 * 1024 * 1024
+    max_error_body_bytes: int = 64 * 1024
+
+
+DEFAULT_TIMEOUT = Timeout()
+DEFAULT_RETRY_POLICY = RetryPolicy()
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,1 @@
+"""Loopback Assistants server (filled in by the server work)."""

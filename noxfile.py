@@ -1,0 +1,33 @@
+"""Sessions: tests, lint, typecheck, conformance (Prism), benchmarks."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.default_venv_backend = "venv"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "assistants_async", "tests", "examples", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "assistants_async")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[cli]", "mypy", "types-PyYAML")
+    session.run("mypy", "assistants_async")
+
+
+@nox.session
+def benchmarks(session: nox.Session) -> None:
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
