@@ -11,6 +11,10 @@ nox.options.default_venv_backend = "venv"
 @nox.session
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
+    # Prism (npm) serves the OpenAPI spec for the conformance tier in tests/conformance.
+    session.run(
+        "npm", "ci", "--prefix", "tests/conformance", "--no-audit", "--no-fund", external=True
+    )
     session.run("pytest", *session.posargs)
 
 
