@@ -190,10 +190,11 @@ class RunStep(APIModel):
     type: RunStepType
     status: RunStepStatus
     step_details: StepDetails
-    # Required (nullable) in the spec; real servers omit `expired_at` and `metadata` (they send
-    # an undocumented `expires_at`, kept as an extra field).
+    # Required (nullable) in the spec; real servers omit `expired_at` and `metadata`.
     last_error: RunStepLastError | None = None
     expired_at: int | None = None
+    # Not in the spec, but what real servers send (instead of `expired_at`).
+    expires_at: int | None = None
     cancelled_at: int | None = None
     failed_at: int | None = None
     completed_at: int | None = None
