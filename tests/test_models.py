@@ -255,13 +255,13 @@ def test_run_payload_validates_into_typed_parts() -> None:
 
 def test_message_payload_validates_every_content_and_annotation_type() -> None:
     message = Message.model_validate(MESSAGE)
-    kinds = [type(block) for block in message.content]
-    assert kinds == [
+    expected: list[type] = [
         t.TextContentBlock,
         t.ImageFileContentBlock,
         t.ImageURLContentBlock,
         t.RefusalContentBlock,
     ]
+    assert [type(block) for block in message.content] == expected
     text = message.content[0]
     assert isinstance(text, t.TextContentBlock)
     citation, path = text.text.annotations
@@ -340,11 +340,12 @@ def test_assistant_thread_and_deleted_objects() -> None:
         {"id": "th", "object": "thread", "created_at": 1, "tool_resources": None, "metadata": None}
     )
     assert thread.metadata is None and thread.tool_resources is None
-    for cls, obj in [
+    deleted_cases: list[tuple[type[Any], str]] = [
         (t.AssistantDeleted, "assistant.deleted"),
         (t.ThreadDeleted, "thread.deleted"),
         (t.MessageDeleted, "thread.message.deleted"),
-    ]:
+    ]
+    for cls, obj in deleted_cases:
         deleted = cls.model_validate({"id": "x", "object": obj, "deleted": True})
         assert deleted.deleted is True
         with pytest.raises(ValidationError):
