@@ -518,6 +518,17 @@ class RunStepSnapshot(_Snapshot):
             raise IndexError(index)
         return _tool_call_model(items.items[index])
 
+    def ids(self) -> tuple[str | None, str | None]:
+        """``(run_id, thread_id)`` of the step, without building it."""
+        if self._final is not None:
+            step = self.model()
+            return step.run_id, step.thread_id
+        run_id, thread_id = self._node.get("run_id"), self._node.get("thread_id")
+        return (
+            run_id if isinstance(run_id, str) else None,
+            thread_id if isinstance(thread_id, str) else None,
+        )
+
     def tool_call_count(self) -> int:
         if self._final is not None:
             return len(_tool_calls(self.model()))
