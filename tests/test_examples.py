@@ -1,0 +1,63 @@
+"""Every script in examples/ runs as users run it (a subprocess, embedded server, no network)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+# What each example must print: the words that show it did its job end to end.
+EXPECTED: dict[str, list[str]] = {
+    "quickstart.py": [": completed", "assistant: ", "Hello from the quickstart!"],
+    "streaming.py": [
+        "text_deltas: Stream this sentence back to me, please.",
+        "final run: completed, 1 new message(s)",
+        "usage: ",
+        "cites ",
+    ],
+    "polling.py": [
+        'get_weather({"city": "Paris"}) -> sunny, 21 C in Paris',
+        'get_weather({"city": "Oslo"}) -> sunny, 21 C in Oslo',
+        "run completed",
+        "get_weather returned: sunny, 21 C in Paris",
+        "get_weather returned: sunny, 21 C in Oslo",
+    ],
+    "aiohttp_proxy.py": [
+        "NDJSON content-type: application/x-ndjson",
+        "rebuilt from NDJSON: Hello through the proxy",
+        "run status seen through the proxy: completed",
+        "SSE content-type: text/event-stream",
+        "rebuilt from SSE: ",
+        "  citation ",
+    ],
+}
+
+
+def test_every_example_is_covered() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
+
+
+@pytest.mark.timeout(45)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_runs(name: str) -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("OPENAI_API_KEY", None)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        timeout=40,
+        env=env,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for expected in EXPECTED[name]:
+        assert expected in proc.stdout, f"{expected!r} missing from:\n{proc.stdout}"
