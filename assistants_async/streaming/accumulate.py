@@ -44,7 +44,6 @@ from ..types.run import Run
 from ..types.run_step import (
     CodeInterpreterToolCallOutput,
     RunStep,
-    StepDetails,
     ToolCall,
     UnknownCodeInterpreterOutput,
     UnknownStepDetails,
@@ -78,7 +77,6 @@ _MESSAGE_CONTENT: TypeAdapter[Any] = TypeAdapter(MessageContent)
 _ANNOTATION: TypeAdapter[Any] = TypeAdapter(Annotation)
 _TOOL_CALL: TypeAdapter[Any] = TypeAdapter(ToolCall)
 _CI_OUTPUT: TypeAdapter[Any] = TypeAdapter(CodeInterpreterToolCallOutput)
-_STEP_DETAILS: TypeAdapter[Any] = TypeAdapter(StepDetails)
 
 
 class _Append:
@@ -267,6 +265,8 @@ def _plain(value: Any) -> Any:
 # Partial objects (a tool call whose arguments have not started, an annotation still missing
 # its offsets) may not satisfy the full model yet: streamed strings default to "" and anything
 # else that still does not validate is shown as the matching Unknown* model, data kept.
+# Containers are validated with their lists empty and the (already validated) items put in
+# with ``model_copy``: re-validating an Unknown* item under its real ``type`` tag would fail.
 
 
 def _safe(adapter: TypeAdapter[Any], fallback: type[BaseModel], data: dict[str, Any]) -> Any:
@@ -289,9 +289,18 @@ def _content_model(item: dict[str, Any] | None) -> Any:
     if kind == "text":
         text = _dict(data, "text")
         text.setdefault("value", "")
-        annotations = text.get("annotations") or []
-        text["annotations"] = [_safe(_ANNOTATION, UnknownAnnotation, a) for a in annotations]
-    elif kind == "refusal":
+        annotations = [
+            _safe(_ANNOTATION, UnknownAnnotation, a) for a in text.get("annotations") or []
+        ]
+        text["annotations"] = []
+        block = _safe(_MESSAGE_CONTENT, UnknownContentBlock, data)
+        inner = getattr(block, "text", None)
+        if isinstance(inner, BaseModel) and annotations:
+            block = block.model_copy(
+                update={"text": inner.model_copy(update={"annotations": annotations})}
+            )
+        return block
+    if kind == "refusal":
         data.setdefault("refusal", "")
     return _safe(_MESSAGE_CONTENT, UnknownContentBlock, data)
 
@@ -312,8 +321,16 @@ def _tool_call_model(item: dict[str, Any] | None) -> Any:
         for output in outputs:
             if output.get("type") == "logs":
                 output.setdefault("logs", "")
-        code["outputs"] = [_safe(_CI_OUTPUT, UnknownCodeInterpreterOutput, o) for o in outputs]
-    elif kind == "file_search":
+        models = [_safe(_CI_OUTPUT, UnknownCodeInterpreterOutput, o) for o in outputs]
+        code["outputs"] = []
+        call = _safe(_TOOL_CALL, UnknownToolCall, data)
+        inner = getattr(call, "code_interpreter", None)
+        if isinstance(inner, BaseModel) and models:
+            call = call.model_copy(
+                update={"code_interpreter": inner.model_copy(update={"outputs": models})}
+            )
+        return call
+    if kind == "file_search":
         _dict(data, "file_search")
     return _safe(_TOOL_CALL, UnknownToolCall, data)
 
@@ -434,8 +451,12 @@ class MessageSnapshot(_Snapshot):
         if cached is None:
             data = {k: _plain(v) for k, v in self._node.items() if k != "content"}
             items = self._items()
-            data["content"] = [_content_model(i) for i in items.items] if items else []
-            cached = self._cache = Message.model_validate(data)
+            blocks = [_content_model(i) for i in items.items] if items else []
+            data["content"] = []
+            cached = Message.model_validate(data)
+            if blocks:
+                cached = cached.model_copy(update={"content": blocks})
+            self._cache = cached
         assert isinstance(cached, Message)
         return cached
 
@@ -499,13 +520,26 @@ class RunStepSnapshot(_Snapshot):
             data = {k: _plain(v) for k, v in self._node.items() if k != "step_details"}
             raw = self._node.get("step_details")
             details: dict[str, Any] = {}
+            calls: list[Any] = []
             if type(raw) is dict:
                 details = {k: _plain(v) for k, v in raw.items() if k != "tool_calls"}
-                calls = raw.get("tool_calls")
-                if type(calls) is _IndexedList:
-                    details["tool_calls"] = [_tool_call_model(c) for c in calls.items]
-            data["step_details"] = _safe(_STEP_DETAILS, UnknownStepDetails, details)
-            cached = self._cache = RunStep.model_validate(data)
+                items = raw.get("tool_calls")
+                if type(items) is _IndexedList:
+                    calls = [_tool_call_model(c) for c in items.items]
+                    details["tool_calls"] = []
+            data["step_details"] = details
+            try:
+                cached = RunStep.model_validate(data)
+            except ValidationError:
+                data["step_details"] = UnknownStepDetails.model_validate(details)
+                cached = RunStep.model_validate(data)
+            if calls and hasattr(cached.step_details, "tool_calls"):
+                cached = cached.model_copy(
+                    update={
+                        "step_details": cached.step_details.model_copy(update={"tool_calls": calls})
+                    }
+                )
+            self._cache = cached
         assert isinstance(cached, RunStep)
         return cached
 
