@@ -10,6 +10,7 @@ from aiohttp import web
 
 from . import validation as v
 from .actions import ToolOutput
+from .context import CURRENT
 from .errors import ApiError
 from .store import ACTIVE_RUN_STATUSES, JSON, RunRecord, ThreadRecord, paginate
 
@@ -71,7 +72,7 @@ class Routes:
     # -- helpers ------------------------------------------------------------------------------
 
     def _body(self, request: web.Request, check: v.Check) -> JSON:
-        raw: bytes = request["record"].body
+        raw = CURRENT.get().record.body
         if not raw.strip():
             data: Any = {}
         else:

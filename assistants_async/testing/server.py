@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .context import CURRENT, RequestContext
 from .engine import RunEngine, encode_event
 from .errors import ApiError, error_body
 from .faults import (
@@ -198,12 +199,15 @@ class AssistantsServer:
             peer_port=int(peer[1]) if peer else None,
         )
         self.requests.append(record)
-        request["record"] = record
-        request["request_id"] = request_id
         rule = self.faults.take(request.method, record.path)
         action = rule.request_action if rule is not None else None
-        request["stream_actions"] = rule.stream_actions if rule is not None else []
-        request["after_action"] = action if _is_after(action) else None
+        context = RequestContext(
+            record=record,
+            request_id=request_id,
+            stream_actions=rule.stream_actions if rule is not None else [],
+            after_action=action if _is_after(action) else None,
+        )
+        CURRENT.set(context)
 
         response: web.StreamResponse | None = None
         if action is not None and not _is_after(action):
@@ -221,7 +225,7 @@ class AssistantsServer:
                 response = web.json_response(error_body(message), status=exc.status)
         if not response.prepared:
             response.headers["x-request-id"] = request_id
-            late = request.get("after_action")
+            late = context.after_action
             if late is not None and not await self.apply_after(request, late):
                 return _dead_response()
         if record.status is None and not client_left(request):
@@ -244,7 +248,7 @@ class AssistantsServer:
 
     async def apply_after(self, request: web.Request, action: FaultAction) -> bool:
         """A ``when="after"`` fault, once the request has been handled; False: no response."""
-        request["after_action"] = None
+        CURRENT.get().after_action = None
         if isinstance(action, Disconnect):
             abort_connection(request, reset=action.reset)
             return False
@@ -258,10 +262,10 @@ class AssistantsServer:
         # headers now, the body (if the client is still there) once the stall is over
         stream = web.StreamResponse(
             status=200,
-            headers={"Content-Type": "application/json", "x-request-id": request["request_id"]},
+            headers={"Content-Type": "application/json", "x-request-id": CURRENT.get().request_id},
         )
         await stream.prepare(request)
-        request["record"].status = 200
+        CURRENT.get().record.status = 200
         if not await sleep_watching(request, action.seconds):
             return stream
         try:
@@ -292,7 +296,8 @@ class AssistantsServer:
         queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
         run.listeners.append(queue)
         start()
-        late = request.get("after_action")
+        context = CURRENT.get()
+        late = context.after_action
         if late is not None and not await self.apply_after(request, late):
             _detach(run, queue)
             return _dead_response()
@@ -302,13 +307,13 @@ class AssistantsServer:
                 "Content-Type": "text/event-stream; charset=utf-8",
                 "Cache-Control": "no-cache",
                 "X-Accel-Buffering": "no",
-                "x-request-id": request["request_id"],
+                "x-request-id": context.request_id,
             },
         )
-        record: RecordedRequest = request["record"]
+        record = context.record
         record.stream = StreamRecord()
         record.status = 200
-        writer = EventWriter(request, response, request["stream_actions"], record.stream)
+        writer = EventWriter(request, response, context.stream_actions, record.stream)
         try:
             await response.prepare(request)
             for name, data in first or []:
