@@ -212,11 +212,15 @@ def _is_context_annotation(annotation: object, context_type: type) -> bool:
 
 
 def arguments_spec_from_function(
-    fn: Callable[..., Any], *, tool_name: str, context_type: type
+    fn: Callable[..., Any],
+    *,
+    tool_name: str,
+    context_type: type,
+    localns: Mapping[str, Any] | None = None,
 ) -> tuple[ArgumentsSpec, str | None]:
     """Build the arguments model from ``fn``'s signature; also return the docstring summary."""
     try:
-        hints = get_type_hints(fn, include_extras=True)
+        hints = get_type_hints(fn, localns=dict(localns or {}), include_extras=True)
     except NameError as exc:
         raise ToolDefinitionError(
             f"cannot resolve the type hints of {fn.__qualname__!r} ({exc}); types used in a "
@@ -260,11 +264,6 @@ def arguments_spec_from_function(
         ),
         **fields,
     )
-    nullable = frozenset(
-        (info.alias or name)
-        for name, info in model.model_fields.items()
-        if not info.is_required() and info.default is not None
-    )
     spec = ArgumentsSpec(
         model=model,
         positional=tuple(positional),
@@ -272,7 +271,7 @@ def arguments_spec_from_function(
         context_param=context_param,
         context_positional=context_positional,
         context_index=context_index,
-        nullable_defaults=nullable,
+        nullable_defaults=_defaults_needing_null(model),
     )
     return spec, description
 
@@ -281,17 +280,18 @@ def _field_for(param: inspect.Parameter, annotation: object, doc: str | None) ->
     default = ... if param.default is inspect.Parameter.empty else param.default
     if isinstance(default, FieldInfo):
         # `def f(x: int = Field(3, description=...))` is allowed and keeps its metadata.
-        info = default
-        info.alias = param.name
-        if doc and info.description is None:
-            info.description = doc
-        return info
+        if doc and default.description is None:
+            return FieldInfo.merge_field_infos(default, Field(alias=param.name, description=doc))
+        return FieldInfo.merge_field_infos(default, Field(alias=param.name))
     has_description = get_origin(annotation) is Annotated and any(
         isinstance(m, FieldInfo) and m.description for m in get_args(annotation)[1:]
     )
-    result: FieldInfo = Field(
-        default, alias=param.name, description=None if has_description else doc
-    )
+    # Passing description=None would erase a description given in Annotated[..., Field()].
+    result: FieldInfo
+    if has_description or not doc:
+        result = Field(default, alias=param.name)
+    else:
+        result = Field(default, alias=param.name, description=doc)
     return result
 
 
@@ -300,12 +300,23 @@ def arguments_spec_from_model(model: type[BaseModel]) -> tuple[ArgumentsSpec, st
     if not (isinstance(model, type) and issubclass(model, BaseModel)):  # type: ignore[redundant-expr]
         raise ToolDefinitionError(f"{model!r} is not a pydantic model class")
     description, _ = parse_docstring(model.__doc__)
-    nullable = frozenset(
-        (info.alias or name)
-        for name, info in model.model_fields.items()
-        if not info.is_required() and info.default is not None
+    spec = ArgumentsSpec(
+        model=model, whole_model=True, nullable_defaults=_defaults_needing_null(model)
     )
-    return ArgumentsSpec(model=model, whole_model=True, nullable_defaults=nullable), description
+    return spec, description
+
+
+def _defaults_needing_null(model: type[BaseModel]) -> frozenset[str]:
+    """Top-level properties with a default whose type does not accept null: in strict mode
+    they are declared nullable and a null stands for the default."""
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    defs = schema.get("$defs", {})
+    required = set(schema.get("required", ()))
+    return frozenset(
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if name not in required and not _accepts_null(prop, defs)
+    )
 
 
 # --------------------------------------------------------------------------- JSON schema

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
@@ -100,20 +101,8 @@ class Tool(Generic[P, R]):
     ) -> Tool[P, R]:
         """Describe ``fn`` (sync or async): schema from its type hints, description and
         parameter descriptions from its docstring (Google, NumPy or Sphinx style)."""
-        if isinstance(fn, Tool):
-            raise ToolDefinitionError(f"{fn.name!r} is already a Tool")
-        if not callable(fn):
-            raise ToolDefinitionError(f"{fn!r} is not callable")
-        tool_name = _check_name(name or str(getattr(fn, "__name__", "")))
-        spec, doc = arguments_spec_from_function(fn, tool_name=tool_name, context_type=ToolContext)
-        return cls(
-            name=tool_name,
-            description=description if description is not None else doc,
-            parameters=to_tool_schema(spec, strict=strict, tool_name=tool_name),
-            function=fn,
-            strict=strict,
-            timeout=timeout,
-            spec=spec,
+        return _from_function(
+            cls, fn, name, description, strict, timeout, localns=sys._getframe(1).f_locals
         )
 
     @classmethod
@@ -131,7 +120,7 @@ class Tool(Generic[P, R]):
         validated instance. The name defaults to the model's class name, the description to its
         docstring."""
         spec, doc = arguments_spec_from_model(model)
-        tool_name = _check_name(name or model.__name__)
+        tool_name = _check_name(name if name is not None else model.__name__)
         return Tool(
             name=tool_name,
             description=description if description is not None else doc,
@@ -185,6 +174,37 @@ class Tool(Generic[P, R]):
         return serialize_output(result)
 
 
+def _from_function(
+    cls: type[Tool[P, R]],
+    fn: Callable[P, R],
+    name: str | None,
+    description: str | None,
+    strict: bool,
+    timeout: float | None,
+    *,
+    localns: Mapping[str, Any],
+) -> Tool[P, R]:
+    # localns: the caller's locals, so types defined inside a function (tests, notebooks)
+    # resolve even under `from __future__ import annotations`.
+    if isinstance(fn, Tool):
+        raise ToolDefinitionError(f"{fn.name!r} is already a Tool")
+    if not callable(fn):
+        raise ToolDefinitionError(f"{fn!r} is not callable")
+    tool_name = _check_name(name if name is not None else str(getattr(fn, "__name__", "")))
+    spec, doc = arguments_spec_from_function(
+        fn, tool_name=tool_name, context_type=ToolContext, localns=localns
+    )
+    return cls(
+        name=tool_name,
+        description=description if description is not None else doc,
+        parameters=to_tool_schema(spec, strict=strict, tool_name=tool_name),
+        function=fn,
+        strict=strict,
+        timeout=timeout,
+        spec=spec,
+    )
+
+
 async def _await(awaitable: Awaitable[object]) -> object:
     return await awaitable
 
@@ -226,10 +246,10 @@ def function_tool(
     def find_order(order_id: int) -> Order: ...
     """
 
+    localns = sys._getframe(1).f_locals
+
     def decorate(f: Callable[P, R]) -> Tool[P, R]:
-        return Tool.from_function(
-            f, name=name, description=description, strict=strict, timeout=timeout
-        )
+        return _from_function(Tool, f, name, description, strict, timeout, localns=localns)
 
     if fn is not None:
         return decorate(fn)
