@@ -1,0 +1,470 @@
+"""AsyncEventHandler callbacks: names, arguments, and the lifecycles openai-python gets wrong
+(peers.md B.1 bugs 1-5 each have a regression test here)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistants_async import _errors as errors
+from assistants_async._transport import Response
+from assistants_async.streaming.accumulate import MessageSnapshot, RunStepSnapshot
+from assistants_async.streaming.handler import AsyncEventHandler
+from assistants_async.streaming.stream import AssistantStream
+
+
+def sse(name: str, data: Any) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def run(status: str = "in_progress") -> dict[str, Any]:
+    return {
+        "id": "run_1",
+        "object": "thread.run",
+        "created_at": 1,
+        "thread_id": "thread_1",
+        "assistant_id": "asst_1",
+        "status": status,
+        "model": "m",
+    }
+
+
+def message(mid: str, status: str = "in_progress", content: list[Any] | None = None) -> bytes:
+    name = "thread.message.created" if status == "in_progress" else "thread.message.completed"
+    return sse(
+        name,
+        {
+            "id": mid,
+            "object": "thread.message",
+            "created_at": 2,
+            "thread_id": "thread_1",
+            "run_id": "run_1",
+            "role": "assistant",
+            "status": status,
+            "content": content or [],
+        },
+    )
+
+
+def text_block(value: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"value": value, "annotations": []}}
+
+
+def mdelta(mid: str, index: int, value: str) -> bytes:
+    return sse(
+        "thread.message.delta",
+        {
+            "id": mid,
+            "object": "thread.message.delta",
+            "delta": {"content": [{"index": index, "type": "text", "text": {"value": value}}]},
+        },
+    )
+
+
+def step(sid: str, status: str, calls: list[Any] | None = None) -> bytes:
+    event = {"in_progress": "thread.run.step.created"}.get(status, f"thread.run.step.{status}")
+    return sse(
+        event,
+        {
+            "id": sid,
+            "object": "thread.run.step",
+            "created_at": 3,
+            "assistant_id": "asst_1",
+            "thread_id": "thread_1",
+            "run_id": "run_1",
+            "type": "tool_calls",
+            "status": status,
+            "step_details": {"type": "tool_calls", "tool_calls": calls or []},
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+            if status == "completed"
+            else None,
+        },
+    )
+
+
+def call_delta(sid: str, index: int, *, call_id: str | None = None, args: str = "") -> bytes:
+    call: dict[str, Any] = {"index": index, "type": "function", "function": {"arguments": args}}
+    if call_id is not None:
+        call["id"] = call_id
+        call["function"]["name"] = "fn_" + call_id
+    return sse(
+        "thread.run.step.delta",
+        {
+            "id": sid,
+            "object": "thread.run.step.delta",
+            "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call]}},
+        },
+    )
+
+
+def full_call(call_id: str, args: str) -> dict[str, Any]:
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": "fn_" + call_id, "arguments": args, "output": None},
+    }
+
+
+DONE = b"event: done\ndata: [DONE]\n\n"
+
+
+class Recorder(AsyncEventHandler):
+    def __init__(self) -> None:
+        self.log: list[tuple[Any, ...]] = []
+
+    async def on_event(self, event: Any) -> None:
+        self.log.append(("event", event.event))
+
+    async def on_run_step_created(self, run_step: Any) -> None:
+        self.log.append(("step_created", run_step.id))
+
+    async def on_run_step_delta(self, delta: Any, snapshot: Any) -> None:
+        self.log.append(("step_delta", snapshot.id))
+
+    async def on_run_step_done(self, run_step: Any) -> None:
+        self.log.append(("step_done", run_step.id, run_step.status))
+
+    async def on_tool_call_created(self, tool_call: Any) -> None:
+        self.log.append(("call_created", tool_call.id, self.run_id, self.thread_id))
+
+    async def on_tool_call_delta(self, delta: Any, snapshot: Any) -> None:
+        self.log.append(("call_delta", snapshot.id, snapshot.function.arguments))
+
+    async def on_tool_call_done(self, tool_call: Any) -> None:
+        self.log.append(("call_done", tool_call.id, tool_call.function.arguments))
+
+    async def on_message_created(self, message: Any) -> None:
+        self.log.append(("message_created", message.id))
+
+    async def on_message_delta(self, delta: Any, snapshot: Any) -> None:
+        self.log.append(("message_delta", snapshot.id))
+
+    async def on_message_done(self, message: Any) -> None:
+        self.log.append(("message_done", message.id, message.status))
+
+    async def on_text_created(self, text: Any) -> None:
+        self.log.append(("text_created", text.value))
+
+    async def on_text_delta(self, delta: Any, snapshot: Any) -> None:
+        self.log.append(("text_delta", delta.value, snapshot.value))
+
+    async def on_text_done(self, text: Any) -> None:
+        self.log.append(("text_done", text.value))
+
+    async def on_image_file_done(self, image_file: Any) -> None:
+        self.log.append(("image_done", image_file.file_id))
+
+    async def on_end(self) -> None:
+        self.log.append(("end",))
+
+    async def on_exception(self, exception: BaseException) -> None:
+        self.log.append(("exception", type(exception).__name__))
+
+    async def on_timeout(self) -> None:
+        self.log.append(("timeout",))
+
+    def only(self, *kinds: str) -> list[tuple[Any, ...]]:
+        return [entry for entry in self.log if entry[0] in kinds]
+
+
+def opener(chunks: list[bytes], *, stall: bool = False) -> Any:
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+        if stall:
+            await asyncio.Event().wait()
+
+    async def open_() -> Response:
+        return Response(200, headers={"content-type": "text/event-stream"}, stream=body())
+
+    return open_
+
+
+async def play(chunks: list[bytes], handler: AsyncEventHandler | None = None) -> Any:
+    handler = handler if handler is not None else Recorder()
+    async with AssistantStream(opener(chunks), event_handler=handler) as stream:
+        await stream.until_done()
+    return handler, stream
+
+
+async def test_bug1_new_step_reusing_tool_call_index_zero_fires_created() -> None:
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            step("step_A", "in_progress"),
+            call_delta("step_A", 0, call_id="call_A", args=""),
+            call_delta("step_A", 0, args="{}"),
+            step("step_A", "completed", [full_call("call_A", "{}")]),
+            step("step_B", "in_progress"),
+            call_delta("step_B", 0, call_id="call_B", args=""),
+            call_delta("step_B", 0, args="{}"),
+            step("step_B", "completed", [full_call("call_B", "{}")]),
+            sse("thread.run.completed", run("completed")),
+        ]
+    )
+    assert handler.only("call_created", "call_delta", "call_done") == [
+        ("call_created", "call_A", "run_1", "thread_1"),
+        ("call_delta", "call_A", "{}"),
+        ("call_done", "call_A", "{}"),
+        ("call_created", "call_B", "run_1", "thread_1"),
+        ("call_delta", "call_B", "{}"),
+        ("call_done", "call_B", "{}"),
+    ]
+
+
+async def test_bug2_tool_call_done_fires_once_per_call() -> None:
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            step("step_A", "in_progress"),
+            call_delta("step_A", 0, call_id="call_1", args='{"a":'),
+            call_delta("step_A", 0, args="1}"),
+            call_delta("step_A", 1, call_id="call_2", args="{}"),
+            step(
+                "step_A", "completed", [full_call("call_1", '{"a":1}'), full_call("call_2", "{}")]
+            ),
+            sse("thread.run.requires_action", run("requires_action")),
+        ]
+    )
+    assert handler.only("call_done") == [
+        ("call_done", "call_1", '{"a":1}'),  # when index 1 started
+        ("call_done", "call_2", "{}"),  # at the step's terminal event; not again at requires_action
+    ]
+
+
+async def test_bug3_text_state_does_not_leak_into_the_next_message() -> None:
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            message("m1"),
+            mdelta("m1", 0, "First"),
+            mdelta("m1", 1, "Second"),
+            message("m1", "completed", [text_block("First"), text_block("Second")]),
+            message("m2"),
+            mdelta("m2", 0, "Third"),
+            message("m2", "completed", [text_block("Third")]),
+            sse("thread.run.completed", run("completed")),
+        ]
+    )
+    assert handler.only("text_created", "text_done", "message_done") == [
+        ("text_created", "First"),
+        ("text_done", "First"),
+        ("text_created", "Second"),
+        ("text_done", "Second"),
+        ("message_done", "m1", "completed"),
+        ("text_created", "Third"),  # no stray text_done("Second") before it
+        ("text_done", "Third"),
+        ("message_done", "m2", "completed"),
+    ]
+
+
+async def test_bug4_final_run_steps_carry_the_terminal_status() -> None:
+    handler, stream = await play(
+        [
+            sse("thread.run.created", run()),
+            step("step_A", "in_progress"),
+            call_delta("step_A", 0, call_id="call_1", args="{}"),
+            step("step_A", "completed", [full_call("call_1", "{}")]),
+            sse("thread.run.completed", run("completed")),
+        ]
+    )
+    [final] = await stream.final_run_steps()
+    assert final.status == "completed"
+    assert final.usage is not None and final.usage.total_tokens == 2
+    assert handler.only("step_done") == [("step_done", "step_A", "completed")]
+
+
+async def test_bug5_error_event_raises_and_reaches_on_exception() -> None:
+    handler = Recorder()
+    with pytest.raises(errors.ServerStreamError):
+        await play(
+            [
+                sse("thread.run.created", run()),
+                sse("error", {"code": "server_error", "message": "boom"}),
+                sse("thread.run.completed", run("completed")),
+            ],
+            handler,
+        )
+    assert handler.log[-2:] == [("exception", "ServerStreamError"), ("end",)]
+    assert ("event", "thread.run.completed") not in handler.log
+
+
+async def test_text_callbacks_get_delta_and_cumulative_snapshot() -> None:
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            message("m1"),
+            mdelta("m1", 0, "Hel"),
+            mdelta("m1", 0, "lo"),
+            message("m1", "completed", [text_block("Hello")]),
+            sse("thread.run.completed", run("completed")),
+        ]
+    )
+    assert handler.only("message_created", "text_created", "text_delta", "message_delta") == [
+        ("message_created", "m1"),
+        ("message_delta", "m1"),
+        ("text_created", "Hel"),
+        ("text_delta", "Hel", "Hel"),  # as in openai-python: a text's first delta fires both
+        ("message_delta", "m1"),
+        ("text_delta", "lo", "Hello"),
+    ]
+    assert handler.log[-1] == ("end",)
+    assert handler.log.count(("end",)) == 1
+
+
+async def test_on_event_sees_every_event_first() -> None:
+    chunks = [sse("thread.run.created", run()), sse("thread.run.completed", run("completed"))]
+    handler, _ = await play(chunks)
+    assert handler.only("event") == [
+        ("event", "thread.run.created"),
+        ("event", "thread.run.completed"),
+    ]
+
+
+async def test_image_file_done_when_the_next_block_starts() -> None:
+    image = sse(
+        "thread.message.delta",
+        {
+            "id": "m1",
+            "object": "thread.message.delta",
+            "delta": {
+                "content": [{"index": 0, "type": "image_file", "image_file": {"file_id": "img"}}]
+            },
+        },
+    )
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            message("m1"),
+            image,
+            mdelta("m1", 1, "caption"),
+            sse("thread.run.completed", run("completed")),
+        ]
+    )
+    assert handler.only("image_done", "text_created") == [
+        ("image_done", "img"),
+        ("text_created", "caption"),
+    ]
+
+
+async def test_call_that_never_streamed_gets_created_and_done_at_step_end() -> None:
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            step("step_A", "in_progress"),
+            step("step_A", "completed", [full_call("call_X", "{}")]),
+            sse("thread.run.completed", run("completed")),
+        ]
+    )
+    assert handler.only("call_created", "call_done") == [
+        ("call_created", "call_X", "run_1", "thread_1"),
+        ("call_done", "call_X", "{}"),
+    ]
+
+
+async def test_idle_timeout_calls_on_timeout_then_on_exception_then_on_end() -> None:
+    handler = Recorder()
+    with pytest.raises(errors.StreamIdleTimeoutError):
+        async with AssistantStream(
+            opener([sse("thread.run.created", run())], stall=True),
+            event_handler=handler,
+            event_timeout=0.05,
+        ) as stream:
+            await stream.until_done()
+    assert handler.log[-3:] == [("timeout",), ("exception", "StreamIdleTimeoutError"), ("end",)]
+
+
+async def test_incomplete_stream_reaches_on_exception() -> None:
+    handler = Recorder()
+    with pytest.raises(errors.StreamIncompleteError):
+        await play([sse("thread.run.created", run())], handler)
+    assert handler.log[-2:] == [("exception", "StreamIncompleteError"), ("end",)]
+
+
+async def test_run_and_thread_ids_are_available_in_callbacks() -> None:
+    class Ids(AsyncEventHandler):
+        seen: list[tuple[str | None, str | None]] = []
+
+        async def on_text_delta(self, delta: Any, snapshot: Any) -> None:
+            self.seen.append((self.run_id, self.thread_id))
+            assert self.current_run is not None
+            assert self.current_message_snapshot is not None
+            assert self.current_event is not None
+
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            message("m1"),
+            mdelta("m1", 0, "a"),
+            mdelta("m1", 0, "b"),
+            sse("thread.run.completed", run("completed")),
+        ],
+        Ids(),
+    )
+    assert handler.seen == [("run_1", "thread_1")] * 2
+
+
+async def test_unoverridden_callbacks_build_no_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    for cls, names in (
+        (MessageSnapshot, ("model", "content_block")),
+        (RunStepSnapshot, ("model", "tool_call")),
+    ):
+        for name in names:
+            original = getattr(cls, name)
+
+            def spy(self: Any, *args: Any, _o: Any = original, _n: str = name) -> Any:
+                built.append(_n)
+                return _o(self, *args)
+
+            monkeypatch.setattr(cls, name, spy)
+
+    class OnlyEnd(AsyncEventHandler):
+        ended = False
+
+        async def on_end(self) -> None:
+            self.ended = True
+
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            message("m1"),
+            mdelta("m1", 0, "a"),
+            step("step_A", "in_progress"),
+            call_delta("step_A", 0, call_id="c", args="{}"),
+            sse("thread.run.completed", run("completed")),
+        ],
+        OnlyEnd(),
+    )
+    assert handler.ended
+    assert built == []
+
+
+async def test_a_handler_serves_one_live_stream_at_a_time() -> None:
+    handler = Recorder()
+    chunks = [sse("thread.run.created", run()), sse("thread.run.completed", run("completed"))]
+    async with AssistantStream(opener(chunks), event_handler=handler) as first:
+        with pytest.raises(RuntimeError, match="another stream"):
+            AssistantStream(opener(chunks), event_handler=handler)
+        await first.until_done()
+    await play(chunks, handler)  # reusable once the first stream has ended
+    assert handler.log.count(("end",)) == 2
+
+
+async def test_handler_over_a_recorded_stream(shared_dir: Path) -> None:
+    raw = (
+        shared_dir / "recorded-streams" / "simple-openai_threads_runs_create_stream_1.sse"
+    ).read_bytes()
+    handler, stream = await play([raw])
+    deltas = [entry[1] for entry in handler.only("text_delta")]
+    [message_done] = handler.only("message_done")
+    [final] = await stream.final_messages()
+    assert "".join(deltas) == final.content[0].text.value
+    assert handler.only("text_done") == [("text_done", final.content[0].text.value)]
+    assert message_done[2] == "completed"
+    assert handler.only("step_done")[0][2] == "completed"
