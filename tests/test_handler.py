@@ -468,3 +468,45 @@ async def test_handler_over_a_recorded_stream(shared_dir: Path) -> None:
     assert handler.only("text_done") == [("text_done", final.content[0].text.value)]
     assert message_done[2] == "completed"
     assert handler.only("step_done")[0][2] == "completed"
+
+
+async def test_opener_failure_reaches_the_handler_which_stays_reusable() -> None:
+    async def failing() -> Response:
+        raise errors.APIConnectionError("refused")
+
+    handler = Recorder()
+    with pytest.raises(errors.APIConnectionError):
+        async with AssistantStream(failing, event_handler=handler):
+            pass
+    assert handler.log == [("exception", "APIConnectionError"), ("end",)]
+    await play(
+        [sse("thread.run.created", run()), sse("thread.run.completed", run("completed"))], handler
+    )
+
+
+async def test_an_exception_in_a_callback_closes_the_stream_and_propagates() -> None:
+    closed: list[bool] = []
+
+    class Boom(Recorder):
+        async def on_message_created(self, message: Any) -> None:
+            raise LookupError("callback bug")
+
+    async def body() -> AsyncIterator[bytes]:
+        yield sse("thread.run.created", run())
+        yield message("m1")
+        await asyncio.Event().wait()
+
+    async def on_close() -> None:
+        closed.append(True)
+
+    async def open_() -> Response:
+        return Response(
+            200, headers={"content-type": "text/event-stream"}, stream=body(), on_close=on_close
+        )
+
+    handler = Boom()
+    with pytest.raises(LookupError):
+        async with AssistantStream(open_, event_handler=handler) as stream:
+            await stream.until_done()
+    assert closed == [True]
+    assert handler.log[-2:] == [("exception", "LookupError"), ("end",)]

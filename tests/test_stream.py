@@ -536,3 +536,20 @@ async def test_event_stream_close_is_idempotent_and_stops_iteration() -> None:
         await events.close()
         assert [e async for e in events] == []
     assert wire.closed
+
+
+async def test_a_slow_consumer_is_not_an_idle_server() -> None:
+    wire = Wire(HELLO)  # every byte is available at once
+    async with AssistantStream(wire.open, event_timeout=0.05) as stream:
+        async for _ in stream:
+            await asyncio.sleep(0.07)  # the consumer's own work, longer than the timeout
+    assert (await stream.final_run()).status == "completed"
+
+
+async def test_opener_failure_propagates_and_nothing_is_left_open() -> None:
+    async def failing() -> Response:
+        raise errors.APIConnectionError("refused")
+
+    with pytest.raises(errors.APIConnectionError):
+        async with AssistantStream(failing):
+            pass

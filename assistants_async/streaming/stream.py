@@ -182,11 +182,6 @@ class EventStream:
         self._pending_pos = 0
         self._eof = False
         self._terminal_seen = False
-        self._reset_deadline()
-
-    def _reset_deadline(self) -> None:
-        if self._event_timeout is not None:
-            self._deadline = anyio.current_time() + self._event_timeout
 
     # -- reading --------------------------------------------------------------------------
     @property
@@ -214,6 +209,10 @@ class EventStream:
         """The next typed event of the response (None at its end); closes on any error."""
         if self._exhausted or self._closed:
             return None
+        if self._event_timeout is not None:
+            # The clock starts when the consumer asks for an event: a slow consumer is not an
+            # idle server, and keep-alive comments met while waiting do not restart it.
+            self._deadline = anyio.current_time() + self._event_timeout
         try:
             while True:
                 sse = await self._next_sse()
@@ -223,7 +222,6 @@ class EventStream:
                 if event is None:  # done / [DONE]
                     self._eof = True
                     return await self._on_response_end()
-                self._reset_deadline()
                 self._last_sse = sse
                 self._current_event = event
                 if event.event in TERMINAL_RUN_EVENTS:
@@ -403,7 +401,12 @@ class AssistantStream(EventStream, Generic[HandlerT]):
         )
 
     async def __aenter__(self) -> AssistantStream[HandlerT]:
-        await self._open(self._opener)
+        try:
+            await self._open(self._opener)
+        except BaseException as exc:
+            await self._notify_exception(exc)
+            await self._end()
+            raise
         return self
 
     async def __aexit__(
@@ -442,12 +445,17 @@ class AssistantStream(EventStream, Generic[HandlerT]):
 
     # -- iteration ------------------------------------------------------------------------
     async def _next_event(self) -> AssistantStreamEvent | None:
+        try:
+            return await self._next_dispatched()
+        except BaseException as exc:
+            self._exhausted = True
+            await self._close_response()
+            await self._notify_exception(exc)
+            raise
+
+    async def _next_dispatched(self) -> AssistantStreamEvent | None:
         while True:
-            try:
-                event = await super()._next_event()
-            except BaseException as exc:
-                await self._notify_exception(exc)
-                raise
+            event = await super()._next_event()
             if event is None:
                 run = self._acc.run
                 if (
@@ -471,12 +479,7 @@ class AssistantStream(EventStream, Generic[HandlerT]):
             elif name.startswith("thread.run.step."):
                 self._current_step_id = getattr(event.data, "id", None)
             if self._dispatcher is not None:
-                try:
-                    await self._dispatcher.dispatch(event, touched)
-                except BaseException:
-                    self._exhausted = True
-                    await self._close_response()
-                    raise
+                await self._dispatcher.dispatch(event, touched)
             return event
 
     async def _notify_exception(self, exc: BaseException) -> None:
