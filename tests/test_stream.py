@@ -553,3 +553,16 @@ async def test_opener_failure_propagates_and_nothing_is_left_open() -> None:
     with pytest.raises(errors.APIConnectionError):
         async with AssistantStream(failing):
             pass
+
+
+async def test_entering_an_opened_stream_again_does_not_resend_the_request() -> None:
+    wire = Wire(HELLO)
+    events = EventStream(wire.open)
+    await events.__aenter__()  # what create(..., stream=True) does before returning it
+    async with events as same:
+        assert same is events
+        assert [e.event async for e in same][-1] == "thread.run.completed"
+    assert wire.opened == 1
+    stream = AssistantStream(Wire(HELLO).open)
+    async with stream, stream:
+        pass

@@ -136,10 +136,15 @@ class EventStream:
         self._last_sse: ServerSentEvent | None = None
         self._current_event: AssistantStreamEvent | None = None
         self._terminal_seen = False
+        self._entered = False
 
     # -- lifecycle ------------------------------------------------------------------------
     async def __aenter__(self) -> EventStream:
-        await self._open(self._opener)
+        # Idempotent: `create(..., stream=True)` hands out an already opened stream, and
+        # `async with` on it must not send the request (create the run) a second time.
+        if not self._entered:
+            self._entered = True
+            await self._open(self._opener)
         return self
 
     async def __aexit__(
@@ -401,6 +406,9 @@ class AssistantStream(EventStream, Generic[HandlerT]):
         )
 
     async def __aenter__(self) -> AssistantStream[HandlerT]:
+        if self._entered:
+            return self
+        self._entered = True
         try:
             await self._open(self._opener)
         except BaseException as exc:
