@@ -12,9 +12,18 @@ import aiohttp
 import pytest
 
 from assistants_async import _errors as errors
+from assistants_async._config import Timeout
 from assistants_async._transport import Request, Response
 from assistants_async.streaming import stream as stream_module
 from assistants_async.streaming.stream import AssistantStream, EventStream
+from assistants_async.testing import (
+    CutStream,
+    ErrorEvent,
+    KeepAliveOnly,
+    ScriptedModel,
+    StallStream,
+    Text,
+)
 from assistants_async.types.events import UnknownEvent
 
 
@@ -566,3 +575,102 @@ async def test_entering_an_opened_stream_again_does_not_resend_the_request() -> 
     stream = AssistantStream(Wire(HELLO).open)
     async with stream, stream:
         pass
+
+
+# -- end to end over real sockets (the loopback server) --------------------------------------------
+
+LONG_TEXT = ScriptedModel(Text("The quick brown fox jumps over the lazy dog. " * 4), chunk_size=5)
+
+
+async def _thread_and_assistant(client: Any) -> tuple[str, str]:
+    assistant = await client.assistants.create(model="loopback")
+    thread = await client.threads.create(messages=[{"role": "user", "content": "hi"}])
+    return thread.id, assistant.id
+
+
+@pytest.mark.assistants_server(model=LONG_TEXT)
+async def test_e2e_text_deltas_rebuild_the_final_message(assistants_client: Any) -> None:
+    thread_id, assistant_id = await _thread_and_assistant(assistants_client)
+    async with assistants_client.threads.runs.stream(
+        thread_id=thread_id, assistant_id=assistant_id
+    ) as stream:
+        text = "".join([t async for t in stream.text_deltas])
+        [message] = await stream.final_messages()
+        steps = await stream.final_run_steps()
+        run = await stream.final_run()
+    assert (
+        text == message.content[0].text.value == "The quick brown fox jumps over the lazy dog. " * 4
+    )
+    assert run.status == "completed"
+    assert [s.status for s in steps] == ["completed"]
+    server_copy = await assistants_client.threads.messages.retrieve(message.id, thread_id=thread_id)
+    assert server_copy.content == message.content
+
+
+@pytest.mark.assistants_server(model=LONG_TEXT)
+async def test_e2e_cut_stream_is_incomplete_and_the_run_is_not_recreated(
+    assistants_server: Any, assistants_client: Any
+) -> None:
+    thread_id, assistant_id = await _thread_and_assistant(assistants_client)
+    assistants_server.faults.add("POST", "/threads/*/runs", CutStream(after_events=3))
+    seen = 0
+    with pytest.raises(errors.StreamIncompleteError):
+        async with assistants_client.threads.runs.stream(
+            thread_id=thread_id, assistant_id=assistant_id
+        ) as stream:
+            async for _ in stream:
+                seen += 1
+    assert seen == 3
+    assert assistants_server.requests.count("POST", "/threads/*/runs") == 1
+
+
+@pytest.mark.assistants_server(model=LONG_TEXT)
+async def test_e2e_error_event_raises_after_the_events_before_it(
+    assistants_server: Any, assistants_client: Any
+) -> None:
+    thread_id, assistant_id = await _thread_and_assistant(assistants_client)
+    assistants_server.faults.add("POST", "/threads/*/runs", ErrorEvent(after_events=4))
+    seen = 0
+    with pytest.raises(errors.ServerStreamError) as info:
+        async with assistants_client.threads.runs.stream(
+            thread_id=thread_id, assistant_id=assistant_id
+        ) as stream:
+            async for _ in stream:
+                seen += 1
+    assert seen == 4
+    assert info.value.code == "server_error"
+
+
+@pytest.mark.assistants_server(model=LONG_TEXT)
+async def test_e2e_keepalives_do_not_hide_an_idle_stream(
+    assistants_server: Any, assistants_client: Any
+) -> None:
+    thread_id, assistant_id = await _thread_and_assistant(assistants_client)
+    assistants_server.faults.add(
+        "POST", "/threads/*/runs", KeepAliveOnly(after_events=2, interval=0.02, duration=5.0)
+    )
+    loop = asyncio.get_running_loop()
+    with pytest.raises(errors.StreamIdleTimeoutError):
+        async with assistants_client.threads.runs.stream(
+            thread_id=thread_id, assistant_id=assistant_id, timeout=Timeout(event=0.2)
+        ) as stream:
+            async for _ in stream:
+                started = loop.time()
+    assert 0.18 <= loop.time() - started < 2.0
+
+
+@pytest.mark.assistants_server(model=LONG_TEXT)
+async def test_e2e_cancel_run_on_exit_cancels_on_the_server(
+    assistants_server: Any, assistants_client: Any
+) -> None:
+    thread_id, assistant_id = await _thread_and_assistant(assistants_client)
+    assistants_server.faults.add("POST", "/threads/*/runs", StallStream(after_events=3, seconds=5))
+    async with assistants_client.threads.runs.stream(
+        thread_id=thread_id, assistant_id=assistant_id, cancel_run_on_exit=True
+    ) as stream:
+        async for _ in stream:
+            if stream.current_run is not None and stream.current_run.status == "in_progress":
+                break
+        run_id = stream.current_run.id
+    run = await assistants_client.threads.runs.retrieve(run_id, thread_id=thread_id)
+    assert run.status in ("cancelling", "cancelled")
