@@ -167,3 +167,48 @@ def test_ndjson_decoder_takes_a_last_line_without_newline() -> None:
     assert decoder.decode(b'"data": "t"}') == []
     [last] = decoder.flush()
     assert (last.event, last.data) == ("b", "t")
+
+
+async def test_to_ndjson_enters_and_closes_a_stream_it_was_given_unopened(
+    shared_dir: Path,
+) -> None:
+    raw = (shared_dir / "recorded-streams" / RECORDED[0]).read_bytes()
+    closed: list[bool] = []
+
+    async def on_close() -> None:
+        closed.append(True)
+
+    async def open_() -> Response:
+        return Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            stream=chunks_of(raw, 500),
+            on_close=on_close,
+        )
+
+    stream: AssistantStream[Any] = AssistantStream(open_)
+    lines = [line async for line in stream.to_ndjson()]
+    assert len(lines) == 25
+    assert closed == [True]
+
+
+async def test_a_consumer_that_stops_early_closes_the_unopened_stream() -> None:
+    closed: list[bool] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        yield _sse("thread.run.created", RUN)
+        while True:
+            yield _sse("thread.run.in_progress", RUN)
+
+    async def on_close() -> None:
+        closed.append(True)
+
+    async def open_() -> Response:
+        return Response(
+            200, headers={"content-type": "text/event-stream"}, stream=endless(), on_close=on_close
+        )
+
+    body = AssistantStream(open_).to_sse()
+    assert (await body.__anext__()).startswith(b"event: thread.run.created")
+    await body.aclose()  # what a web framework does when the browser goes away
+    assert closed == [True]

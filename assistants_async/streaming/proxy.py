@@ -2,9 +2,15 @@
 
 Sending side (any framework that streams an async byte iterator)::
 
-    async with client.threads.runs.stream(...) as stream:
-        return StreamingResponse(stream.to_sse(), media_type="text/event-stream")
-        # or stream.to_ndjson() with media_type="application/x-ndjson"
+    stream = client.threads.runs.stream(thread_id=..., assistant_id=..., cancel_run_on_exit=True)
+    return StreamingResponse(stream.to_sse(), media_type="text/event-stream")
+    # or stream.to_ndjson() with media_type="application/x-ndjson"
+
+Given a stream that was not entered, ``to_sse()``/``to_ndjson()`` enter it themselves and
+close it when the body ends or the framework stops iterating (browser gone: the connection to
+the API is closed, and with ``cancel_run_on_exit=True`` the run is cancelled). Do not return
+``stream.to_sse()`` from inside ``async with stream:`` -- leaving the block closes the stream
+before the framework sends the body; iterate it inside the block instead.
 
 Receiving side::
 
@@ -22,7 +28,7 @@ read through the sending stream, so its snapshots and callbacks keep working.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import TYPE_CHECKING, Literal
 
 from .._config import DEFAULT_LIMITS
@@ -71,8 +77,20 @@ def _error_payload(exc: StreamError) -> str:
     return json.dumps({"code": type(exc).__name__, "message": exc.message})
 
 
-async def encode_stream(stream: EventStream, fmt: Literal["sse", "ndjson"]) -> AsyncIterator[bytes]:
+async def encode_stream(
+    stream: EventStream, fmt: Literal["sse", "ndjson"]
+) -> AsyncGenerator[bytes, None]:
     """The events of ``stream`` re-encoded as SSE or NDJSON bytes (see the module doc)."""
+    if stream._entered:
+        async for piece in _encode(stream, fmt):
+            yield piece
+    else:
+        async with stream:
+            async for piece in _encode(stream, fmt):
+                yield piece
+
+
+async def _encode(stream: EventStream, fmt: Literal["sse", "ndjson"]) -> AsyncIterator[bytes]:
     frame = _sse_frame if fmt == "sse" else _ndjson_line
     try:
         async for _event in stream:

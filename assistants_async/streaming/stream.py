@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol
 
 import anyio
+from typing_extensions import TypeVar
 
 from .._config import DEFAULT_LIMITS
 from .._errors import (
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANCEL_RUN_TIMEOUT",
+    "HandlerT",
     "TERMINAL_RUN_EVENTS",
     "AssistantStream",
     "Continuation",
@@ -94,7 +96,8 @@ _FINAL_RUN_STATUSES: Final = frozenset(
     {"completed", "failed", "cancelled", "expired", "incomplete"}
 )
 
-HandlerT = TypeVar("HandlerT", bound=AsyncEventHandler)
+HandlerT = TypeVar("HandlerT", bound=AsyncEventHandler, default=AsyncEventHandler)
+"""The stream's handler type; ``AsyncEventHandler`` when no ``event_handler`` is given."""
 
 
 class Decoder(Protocol):
@@ -567,13 +570,13 @@ class AssistantStream(EventStream, Generic[HandlerT]):
         """The wire form (name, JSON text) of the event most recently delivered."""
         return self._last_sse
 
-    def to_sse(self) -> AsyncIterator[bytes]:
+    def to_sse(self) -> AsyncGenerator[bytes, None]:
         """The events re-encoded as ``text/event-stream`` bytes, for a streaming response."""
         from .proxy import encode_stream
 
         return encode_stream(self, "sse")
 
-    def to_ndjson(self) -> AsyncIterator[bytes]:
+    def to_ndjson(self) -> AsyncGenerator[bytes, None]:
         """The events as NDJSON lines ``{"event": ..., "data": ...}``."""
         from .proxy import encode_stream
 
