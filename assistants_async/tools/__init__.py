@@ -8,6 +8,13 @@ running every requested call concurrently. ``tool_continuation`` (streaming) and
 
 from __future__ import annotations
 
+from ._loop import (
+    DEFAULT_MAX_TOOL_ROUNDS,
+    ToolRoundsExceededError,
+    run_tool_loop,
+    submit_tool_outputs_opener,
+    tool_continuation,
+)
 from ._schema import ArgumentsError, ToolDefinitionError
 from ._tool import Tool, ToolContext, function_tool, serialize_output
 from ._toolbox import (
@@ -21,6 +28,7 @@ from ._toolbox import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_TOOL_ROUNDS",
     "DEFAULT_TOOL_TIMEOUT",
     "ArgumentsError",
     "Tool",
@@ -30,8 +38,12 @@ __all__ = [
     "ToolDefinitionError",
     "ToolHook",
     "ToolOutput",
+    "ToolRoundsExceededError",
     "ToolStatus",
     "Toolbox",
     "function_tool",
+    "run_tool_loop",
     "serialize_output",
+    "submit_tool_outputs_opener",
+    "tool_continuation",
 ]
