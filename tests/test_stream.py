@@ -295,11 +295,15 @@ async def test_transport_error_mid_body_is_stream_incomplete(error: BaseExceptio
     assert wire.closed
 
 
-async def test_socket_read_timeout_mid_body_is_idle_timeout() -> None:
-    wire = Wire(HELLO[:3], then=errors.APITimeoutError())
-    with pytest.raises(errors.StreamIdleTimeoutError):
+@pytest.mark.parametrize("error", [errors.APITimeoutError(), TimeoutError()])
+async def test_socket_read_timeout_mid_body_is_idle_timeout(error: BaseException) -> None:
+    wire = Wire(HELLO[:3], then=error)
+    with pytest.raises(errors.StreamIdleTimeoutError) as info:
         async with AssistantStream(wire.open) as stream:
             await stream.until_done()
+    assert info.value.__cause__ is error
+    assert info.value.request is not None  # the request travels with the error
+    assert wire.closed
 
 
 async def test_transport_error_after_the_terminal_event_ends_normally() -> None:

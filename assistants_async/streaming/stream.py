@@ -28,12 +28,14 @@ Guarantees:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, Protocol
 
+import aiohttp
 import anyio
 from typing_extensions import TypeVar
 
@@ -48,7 +50,7 @@ from .._errors import (
     UnexpectedContentTypeError,
     truncate,
 )
-from .._transport import Response
+from .._transport import Request, Response
 from ..types.events import ThreadMessageDelta
 from ..types.message import Message
 from ..types.run import Run
@@ -241,10 +243,12 @@ class EventStream:
             raise
 
     async def _on_response_end(self) -> AssistantStreamEvent | None:
+        request = self._request()
         await self._close_response()
         if not self._terminal_seen:
             raise StreamIncompleteError(
-                "the stream ended before a terminal run event; what arrived is partial"
+                "the stream ended before a terminal run event; what arrived is partial",
+                request=request,
             )
         self._exhausted = True
         return None
@@ -275,6 +279,7 @@ class EventStream:
                 raise StreamIdleTimeoutError(
                     f"no event for {self._event_timeout} s (event_timeout)",
                     timeout=self._event_timeout,
+                    request=self._request(),
                 )
         if chunk is None:
             self._eof = True
@@ -288,31 +293,30 @@ class EventStream:
             return None
         except StreamError:
             raise
-        except APITimeoutError as exc:
+        except (APITimeoutError, TimeoutError, asyncio.TimeoutError) as exc:
+            # The transport's socket-read timeout (aiohttp sock_read), mapped or raw.
             if self._terminal_seen:
                 return None
-            timeout = getattr(getattr(exc.request, "timeout", None), "read", None)
+            request = (exc.request if isinstance(exc, APITimeoutError) else None) or self._request()
+            timeout = getattr(getattr(request, "timeout", None), "read", None)
             raise StreamIdleTimeoutError(
-                f"the connection was idle too long mid-stream: {exc.message}",
+                f"the connection was idle too long mid-stream ({type(exc).__name__})",
                 timeout=float(timeout or 0.0),
+                request=request,
             ) from exc
-        except (APIConnectionError, OSError, _transport_errors()) as exc:
+        except (APIConnectionError, OSError, aiohttp.ClientError) as exc:
             if self._terminal_seen:
                 # Lost while waiting for `done` after the run's last word: nothing is missing.
                 return None
             raise StreamIncompleteError(
                 f"the connection was lost mid-stream ({type(exc).__name__}); what arrived "
-                "is partial"
+                "is partial",
+                request=self._request(),
             ) from exc
 
-
-def _transport_errors() -> type[Exception]:
-    """aiohttp's base error, if aiohttp is importable (the default transport needs it)."""
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - aiohttp is a dependency
-        return OSError
-    return aiohttp.ClientError
+    def _request(self) -> Request | None:
+        response = self._response
+        return response.request if response is not None else None
 
 
 async def _content_type_error(response: Response) -> UnexpectedContentTypeError:
