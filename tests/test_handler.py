@@ -510,3 +510,39 @@ async def test_an_exception_in_a_callback_closes_the_stream_and_propagates() -> 
             await stream.until_done()
     assert closed == [True]
     assert handler.log[-2:] == [("exception", "LookupError"), ("end",)]
+
+
+async def test_tool_calls_are_done_at_requires_action_and_not_again_later() -> None:
+    # Function-call steps stay in_progress while the run waits for outputs: done must fire at
+    # requires_action (the user submits outputs then), and not again when the step completes.
+    handler = Recorder()
+    first = [
+        sse("thread.run.created", run()),
+        step("step_A", "in_progress"),
+        call_delta("step_A", 0, call_id="call_1", args="{}"),
+        call_delta("step_A", 1, call_id="call_2", args='{"b"'),
+        call_delta("step_A", 1, args=":2}"),
+        sse("thread.run.requires_action", run("requires_action")),
+        DONE,
+    ]
+    second = [
+        step("step_A", "completed", [full_call("call_1", "{}"), full_call("call_2", '{"b":2}')]),
+        sse("thread.run.completed", run("completed")),
+        DONE,
+    ]
+    rounds = iter([opener(second)])
+
+    async def continuation(stream: Any, current: Any) -> Any:
+        handler.log.append(("continuation", current.status))
+        return next(rounds, None)
+
+    async with AssistantStream(
+        opener(first), event_handler=handler, continuation=continuation
+    ) as stream:
+        await stream.until_done()
+    assert handler.only("call_done", "continuation", "step_done") == [
+        ("call_done", "call_1", "{}"),
+        ("call_done", "call_2", '{"b":2}'),
+        ("continuation", "requires_action"),
+        ("step_done", "step_A", "completed"),
+    ]

@@ -5,8 +5,11 @@ The names and arguments are the official openai-python ones (``on_text_delta(del
 snapshot)``...), all ``async`` and awaited inline (a slow callback slows the stream). The
 lifecycles are the correct ones, where the official SDK (3.54) is wrong:
 
-- a tool call is ``created`` once and ``done`` exactly once, also when a later step reuses
-  tool-call index 0 (the official SDK treats it as a continuation and fires ``done`` twice);
+- a tool call is ``created`` once and ``done`` exactly once -- when the next call of its step
+  starts, when its step ends, or when the run stops (``requires_action`` included, where a
+  function-call step is still in progress), whichever comes first -- also when a later step
+  reuses tool-call index 0 (the official SDK treats that as a continuation, and fires
+  ``done`` twice for the last call);
 - text and message state belong to one message: a new message never fires ``on_text_done``
   for the previous message's text;
 - ``on_run_step_done`` and ``final_run_steps()`` carry the server's terminal step (status,
@@ -100,7 +103,8 @@ class AsyncEventHandler:
         """``delta`` is the ``ToolCallDelta``; ``snapshot`` the tool call so far."""
 
     async def on_tool_call_done(self, tool_call: Any) -> None:
-        """Once per tool call, with the call as its step's terminal event reports it."""
+        """Once per tool call: the server's version if its step ended, else the call as
+        streamed so far (e.g. at ``requires_action``)."""
 
     async def on_message_created(self, message: Message) -> None: ...
 
@@ -126,6 +130,18 @@ class AsyncEventHandler:
 
     async def on_timeout(self) -> None:
         """The event idle timeout expired (``on_exception`` follows)."""
+
+
+_RUN_STOPS = frozenset(
+    {
+        "thread.run.requires_action",
+        "thread.run.completed",
+        "thread.run.incomplete",
+        "thread.run.failed",
+        "thread.run.cancelled",
+        "thread.run.expired",
+    }
+)
 
 
 def _overrides(handler: AsyncEventHandler, name: str) -> bool:
@@ -165,7 +181,8 @@ class HandlerDispatcher:
         # call index. Keyed by id so that state never leaks from one message/step to the next.
         self._open_block: dict[str, int] = {}
         self._open_call: dict[str, int] = {}
-        self._created_calls: set[tuple[str, int]] = set()
+        # dict as an ordered set: the order in which calls were created.
+        self._created_calls: dict[tuple[str, int], None] = {}
         self._done_calls: set[tuple[str, int]] = set()
 
     async def dispatch(self, event: Any, touched: list[tuple[int, bool]]) -> None:
@@ -182,6 +199,8 @@ class HandlerDispatcher:
             await self._message_event(name, event.data)
         elif name.startswith("thread.run.step."):
             await self._step_event(name, event.data)
+        elif name in _RUN_STOPS:
+            await self._close_open_calls()
 
     # -- messages -------------------------------------------------------------------------
     async def _message_event(self, name: str, message: Message) -> None:
@@ -241,7 +260,7 @@ class HandlerDispatcher:
         for index, call in enumerate(calls):
             key = (step.id, index)
             if key not in self._created_calls:
-                self._created_calls.add(key)
+                self._created_calls[key] = None
                 if self._wants["on_tool_call_created"]:
                     await self._with_step(ref, h.on_tool_call_created(call))
             if key not in self._done_calls:
@@ -267,13 +286,22 @@ class HandlerDispatcher:
             self._open_call[data.id] = index
             key = (data.id, index)
             if created or key not in self._created_calls:
-                self._created_calls.add(key)
+                self._created_calls[key] = None
                 self._done_calls.discard(key)
                 if wants["on_tool_call_created"]:
                     await self._with_step(ref, h.on_tool_call_created(snap.tool_call(index)))
             elif wants["on_tool_call_delta"]:
                 snapshot = snap.tool_call(index)
                 await self._with_step(ref, h.on_tool_call_delta(call_delta, snapshot))
+
+    async def _close_open_calls(self) -> None:
+        """The run stopped (``requires_action`` included, where function-call steps are still
+        in progress): every call not done yet is done now, once, as streamed so far."""
+        for step_id, index in list(self._created_calls):
+            snap = self.acc.run_steps.get(step_id)
+            if snap is not None:
+                await self._call_done(snap, index)
+        self._open_call.clear()
 
     async def _call_done(self, snap: RunStepSnapshot, index: int) -> None:
         key = (snap.id, index)
