@@ -541,3 +541,26 @@ def test_annotation_numbers_are_the_last_sent(sends: list[tuple[int, int, int]])
     anns = acc.final_messages()[0].content[0].text.annotations
     for index, (start, end) in last.items():
         assert (anns[index].start_index, anns[index].end_index) == (start, end)
+
+
+def test_a_late_in_progress_does_not_undo_the_terminal_object() -> None:
+    acc = started()
+    acc.accumulate(ev("thread.message.completed", message(status="completed")))
+    acc.accumulate(ev("thread.message.in_progress", message()))
+    assert acc.final_messages()[0].status == "completed"
+    acc.accumulate(ev("thread.run.step.completed", step(status="completed")))
+    acc.accumulate(ev("thread.run.step.in_progress", step()))
+    assert acc.final_run_steps()[0].status == "completed"
+
+
+def test_a_delta_after_the_terminal_object_builds_on_it() -> None:
+    acc = started()
+    final = message(
+        status="completed",
+        content=[{"type": "text", "text": {"value": "done", "annotations": []}}],
+    )
+    acc.accumulate(ev("thread.message.completed", final))
+    acc.accumulate(mdelta("msg_1", text(0, "!")))
+    [msg] = acc.final_messages()
+    assert msg.content[0].text.value == "done!"
+    assert msg.status == "completed"

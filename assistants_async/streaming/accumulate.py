@@ -372,7 +372,10 @@ class _Snapshot:
 
     def update(self, full: BaseModel) -> None:
         """A non-terminal full object (``in_progress``...): take its fields, but keep what
-        was streamed so far unless the server's object carries that list itself."""
+        was streamed so far unless the server's object carries that list itself. Ignored
+        once the snapshot is final: a late ``in_progress`` does not undo a ``completed``."""
+        if self._final is not None:
+            return
         kept = self._items()
         self._touch()
         self._node = _node(full, self._spec)
