@@ -678,3 +678,10 @@ async def test_e2e_cancel_run_on_exit_cancels_on_the_server(
         run_id = stream.current_run.id
     run = await assistants_client.threads.runs.retrieve(run_id, thread_id=thread_id)
     assert run.status in ("cancelling", "cancelled")
+
+
+async def test_openai_python_names_are_aliases() -> None:
+    async with AssistantStream(Wire(HELLO).open) as stream:
+        assert await stream.get_final_run() == await stream.final_run()
+        assert await stream.get_final_messages() == await stream.final_messages()
+        assert await stream.get_final_run_steps() == []

@@ -568,6 +568,19 @@ class AssistantStream(EventStream, Generic[HandlerT]):
         await self.until_done()
         return self._acc.final_run_steps()
 
+    # openai-python's names, so that code moved over keeps working.
+    async def get_final_run(self) -> Run:
+        """Same as ``final_run()``."""
+        return await self.final_run()
+
+    async def get_final_messages(self) -> list[Message]:
+        """Same as ``final_messages()`` (an empty list, where openai-python raises)."""
+        return await self.final_messages()
+
+    async def get_final_run_steps(self) -> list[RunStep]:
+        """Same as ``final_run_steps()`` (an empty list, where openai-python raises)."""
+        return await self.final_run_steps()
+
     # -- proxying -------------------------------------------------------------------------
     @property
     def current_raw_event(self) -> ServerSentEvent | None:
