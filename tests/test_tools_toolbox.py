@@ -314,11 +314,13 @@ async def test_exceptions_become_error_outputs_and_are_logged(
     assert isinstance(by_id["1"].exception, ValueError)
     assert isinstance(by_id["2"].exception, KeyError)
     assert by_id["3"].exception is None
-    # Completion order is not specified; both failures are logged once each.
-    assert sorted(r.getMessage() for r in caplog.records) == [
-        "tool 'boom' (call 1) raised",
-        "tool 'sync_boom' (call 2) raised",
+    # Completion order is not specified; both failures are logged once each, one line each.
+    warnings = sorted(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert warnings == [
+        "tool 'boom' (call 1) failed: Error: tool 'boom' raised ValueError: bad x=7",
+        "tool 'sync_boom' (call 2) failed: Error: tool 'sync_boom' raised KeyError: 'k'",
     ]
+    assert all(r.exc_info is None for r in caplog.records if r.levelno == logging.WARNING)
 
 
 async def test_bad_arguments_unknown_tools_and_other_call_types() -> None:

@@ -286,10 +286,14 @@ class Toolbox:
                     status = "error"
                     exception = exc
                     output = f"Error: tool {name!r} raised {type(exc).__name__}: {exc}"
-                    logger.warning("tool %r (call %s) raised", name, call_id, exc_info=exc)
+                    # The model and the on_tool_end hooks get the error; the log gets one
+                    # line (the traceback only at DEBUG, a tool error is not a library fault).
+                    logger.warning("tool %r (call %s) failed: %s", name, call_id, output)
+                    logger.debug("traceback of tool %r", name, exc_info=exc)
             if scope.cancelled_caught:
                 status = "timeout"
                 output = f"Error: tool {name!r} timed out after {timeout:g} s."
+                logger.warning("tool %r (call %s) timed out after %g s", name, call_id, timeout)
         duration = self._clock() - began
         await _notify(
             ends,
