@@ -212,3 +212,23 @@ async def test_a_consumer_that_stops_early_closes_the_unopened_stream() -> None:
     assert (await body.__anext__()).startswith(b"event: thread.run.created")
     await body.aclose()  # what a web framework does when the browser goes away
     assert closed == [True]
+
+
+async def test_a_raw_event_stream_can_be_forwarded_too(shared_dir: Path) -> None:
+    from assistants_async.streaming.stream import EventStream
+
+    raw = (shared_dir / "recorded-streams" / RECORDED[0]).read_bytes()
+    out = bytearray()
+    async with EventStream(opener(raw)) as events:
+        async for piece in events.to_sse():
+            out += piece
+    assert bytes(out) == raw
+
+
+async def test_from_ndjson_honours_the_line_cap() -> None:
+    line = json.dumps({"event": "thread.run.created", "data": {**RUN, "pad": "x" * 2000}})
+    with pytest.raises(errors.EventTooLargeError):
+        async with AssistantStream.from_ndjson(
+            chunks_of(line.encode() + b"\n", 100), max_event_bytes=1000
+        ) as stream:
+            await stream.until_done()

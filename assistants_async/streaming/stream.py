@@ -314,6 +314,25 @@ class EventStream:
                 request=self._request(),
             ) from exc
 
+    # -- proxying -------------------------------------------------------------------------
+    @property
+    def current_raw_event(self) -> ServerSentEvent | None:
+        """The wire form (name, JSON text) of the event most recently delivered."""
+        return self._last_sse
+
+    def to_sse(self) -> AsyncGenerator[bytes, None]:
+        """The events re-encoded as ``text/event-stream`` bytes, for a streaming response
+        (see ``assistants_async.streaming.proxy``)."""
+        from .proxy import encode_stream
+
+        return encode_stream(self, "sse")
+
+    def to_ndjson(self) -> AsyncGenerator[bytes, None]:
+        """The events as NDJSON lines ``{"event": ..., "data": ...}``."""
+        from .proxy import encode_stream
+
+        return encode_stream(self, "ndjson")
+
     def _request(self) -> Request | None:
         response = self._response
         return response.request if response is not None else None
@@ -392,24 +411,42 @@ class AssistantStream(EventStream, Generic[HandlerT]):
 
     @classmethod
     def from_sse(
-        cls, body: AsyncIterable[bytes], *, event_handler: HandlerT | None = None
+        cls,
+        body: AsyncIterable[bytes],
+        *,
+        event_handler: HandlerT | None = None,
+        event_timeout: float | None = None,
+        max_event_bytes: int = DEFAULT_LIMITS.max_event_bytes,
     ) -> AssistantStream[HandlerT]:
-        """Rebuild a stream from SSE bytes another process forwarded (``to_sse()``)."""
+        """Rebuild a stream from SSE bytes another process forwarded (``to_sse()``); use it
+        as ``async with``. ``body`` is any async iterable of byte chunks."""
         from .proxy import opener_for
 
-        return cls(opener_for(body, "text/event-stream"), event_handler=event_handler)
+        return cls(
+            opener_for(body, "text/event-stream"),
+            event_handler=event_handler,
+            event_timeout=event_timeout,
+            max_event_bytes=max_event_bytes,
+        )
 
     @classmethod
     def from_ndjson(
-        cls, body: AsyncIterable[bytes], *, event_handler: HandlerT | None = None
+        cls,
+        body: AsyncIterable[bytes],
+        *,
+        event_handler: HandlerT | None = None,
+        event_timeout: float | None = None,
+        max_event_bytes: int = DEFAULT_LIMITS.max_event_bytes,
     ) -> AssistantStream[HandlerT]:
-        """Rebuild a stream from NDJSON bytes another process forwarded (``to_ndjson()``)."""
+        """Rebuild a stream from NDJSON bytes another process forwarded (``to_ndjson()``);
+        one line is capped like one event."""
         from .proxy import NDJSONDecoder, opener_for
 
         return cls(
             opener_for(body, "text/event-stream"),
             event_handler=event_handler,
-            decoder_factory=NDJSONDecoder,
+            event_timeout=event_timeout,
+            decoder_factory=lambda: NDJSONDecoder(max_event_bytes),
         )
 
     async def __aenter__(self) -> AssistantStream[HandlerT]:
@@ -580,21 +617,3 @@ class AssistantStream(EventStream, Generic[HandlerT]):
     async def get_final_run_steps(self) -> list[RunStep]:
         """Same as ``final_run_steps()`` (an empty list, where openai-python raises)."""
         return await self.final_run_steps()
-
-    # -- proxying -------------------------------------------------------------------------
-    @property
-    def current_raw_event(self) -> ServerSentEvent | None:
-        """The wire form (name, JSON text) of the event most recently delivered."""
-        return self._last_sse
-
-    def to_sse(self) -> AsyncGenerator[bytes, None]:
-        """The events re-encoded as ``text/event-stream`` bytes, for a streaming response."""
-        from .proxy import encode_stream
-
-        return encode_stream(self, "sse")
-
-    def to_ndjson(self) -> AsyncGenerator[bytes, None]:
-        """The events as NDJSON lines ``{"event": ..., "data": ...}``."""
-        from .proxy import encode_stream
-
-        return encode_stream(self, "ndjson")
