@@ -546,3 +546,18 @@ async def test_tool_calls_are_done_at_requires_action_and_not_again_later() -> N
         ("continuation", "requires_action"),
         ("step_done", "step_A", "completed"),
     ]
+
+
+async def test_text_done_fires_once_per_block_even_if_the_server_goes_back() -> None:
+    handler, _ = await play(
+        [
+            sse("thread.run.created", run()),
+            message("m1"),
+            mdelta("m1", 0, "a"),
+            mdelta("m1", 1, "b"),
+            mdelta("m1", 0, "c"),
+            message("m1", "completed", [text_block("ac"), text_block("b")]),
+            sse("thread.run.completed", run("completed")),
+        ]
+    )
+    assert handler.only("text_done") == [("text_done", "a"), ("text_done", "b")]

@@ -180,6 +180,7 @@ class HandlerDispatcher:
         # Per message: the content index whose text/image is open. Per step: the open tool
         # call index. Keyed by id so that state never leaks from one message/step to the next.
         self._open_block: dict[str, int] = {}
+        self._done_blocks: set[tuple[str, int]] = set()
         self._open_call: dict[str, int] = {}
         # dict as an ordered set: the order in which calls were created.
         self._created_calls: dict[tuple[str, int], None] = {}
@@ -237,6 +238,10 @@ class HandlerDispatcher:
                 await h.on_text_delta(text_delta, snap.content_block(index).text)
 
     async def _block_done(self, snap: MessageSnapshot, index: int) -> None:
+        key = (snap.id, index)
+        if key in self._done_blocks:
+            return  # a block the server went back to is not "done" a second time
+        self._done_blocks.add(key)
         kind = snap.block_type(index)
         if kind == "text" and self._wants["on_text_done"]:
             await self.handler.on_text_done(snap.content_block(index).text)
