@@ -699,3 +699,34 @@ def test_types_defined_inside_a_function_resolve() -> None:
     for tool in (bare, Tool.from_function(plain)):
         assert list(params(tool)["properties"]) == ["p"]
         assert params(tool)["$defs"]["Point"]["required"] == ["x", "y"]
+
+
+class AsyncAdder:
+    """A callable object whose __call__ is async."""
+
+    async def __call__(self, a: int, b: int = 1) -> int:
+        return a + b
+
+
+def _greet(greeting: str, name: str) -> str:
+    return f"{greeting}, {name}"
+
+
+async def test_partials_and_callable_objects() -> None:
+    import functools
+
+    greet = Tool.from_function(functools.partial(_greet, "Hello"), name="greet")
+    assert list(params(greet)["properties"]) == ["name"]
+    assert not greet.is_async
+    assert await greet.invoke('{"name": "Ann"}', CTX) == "Hello, Ann"
+
+    adder = Tool.from_function(AsyncAdder(), name="add")
+    assert params(adder)["properties"] == {
+        "a": {"type": "integer"},
+        "b": {"type": "integer", "default": 1},
+    }
+    assert adder.is_async
+    assert await adder.invoke('{"a": 2}', CTX) == "3"
+
+    with pytest.raises(ToolDefinitionError, match="pass name="):
+        Tool.from_function(functools.partial(_greet, "Hi"))

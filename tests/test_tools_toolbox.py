@@ -7,11 +7,13 @@ import asyncio
 import json
 import logging
 import threading
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.lowlevel
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistants_async.tools import (
     Tool,
@@ -505,3 +507,59 @@ async def test_asyncio_task_cancel_propagates_cancelled_error() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+# --------------------------------------------------------------------------- property
+
+CallKind = Literal["ok", "raise", "bad_json", "invalid", "unknown", "timeout"]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["ok", "raise", "bad_json", "invalid", "unknown", "timeout"]), max_size=8
+    )
+)
+@settings(max_examples=40, deadline=None)
+async def test_every_call_gets_exactly_one_output_in_order(kinds: list[CallKind]) -> None:
+    never = anyio.Event()
+
+    @function_tool
+    async def work(n: int) -> str:
+        if n < 0:
+            raise RuntimeError(f"negative {n}")
+        return f"ok{n}"
+
+    @function_tool(timeout=0.01)
+    async def stuck() -> str:
+        await never.wait()
+        return "unreachable"
+
+    arguments = {
+        "ok": ("work", '{"n": %d}'),
+        "raise": ("work", '{"n": -%d}'),
+        "bad_json": ("work", "{%d"),
+        "invalid": ("work", '{"n": "x%d"}'),
+        "unknown": ("other", "{}"),
+        "timeout": ("stuck", "{}"),
+    }
+    expected_status = {
+        "ok": "ok",
+        "raise": "error",
+        "bad_json": "invalid_arguments",
+        "invalid": "invalid_arguments",
+        "unknown": "unknown_tool",
+        "timeout": "timeout",
+    }
+    calls = []
+    for i, kind in enumerate(kinds):
+        name, template = arguments[kind]
+        calls.append(call(f"id{i}", name, template % (i + 1) if "%d" in template else template))
+    ends: list[ToolCallFinished] = []
+    outputs = await Toolbox([work, stuck], on_tool_end=ends.append).run_calls(calls)
+    assert [o["tool_call_id"] for o in outputs] == [f"id{i}" for i in range(len(kinds))]
+    status = {e.call_id: e.status for e in ends}
+    assert len(ends) == len(kinds)
+    for i, (kind, out) in enumerate(zip(kinds, outputs, strict=True)):
+        assert status[f"id{i}"] == expected_status[kind]
+        assert out["output"] == (f"ok{i + 1}" if kind == "ok" else out["output"])
+        assert out["output"].startswith("Error: ") is (kind != "ok")

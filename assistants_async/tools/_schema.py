@@ -13,6 +13,7 @@ in spirit; ``ArgumentsSpec.validate_json`` turns that null back into the default
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -220,7 +221,7 @@ def arguments_spec_from_function(
 ) -> tuple[ArgumentsSpec, str | None]:
     """Build the arguments model from ``fn``'s signature; also return the docstring summary."""
     try:
-        hints = get_type_hints(fn, localns=dict(localns or {}), include_extras=True)
+        hints = get_type_hints(_hints_owner(fn), localns=dict(localns or {}), include_extras=True)
     except NameError as exc:
         raise ToolDefinitionError(
             f"cannot resolve the type hints of {fn.__qualname__!r} ({exc}); types used in a "
@@ -274,6 +275,16 @@ def arguments_spec_from_function(
         nullable_defaults=_defaults_needing_null(model),
     )
     return spec, description
+
+
+def _hints_owner(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What carries the annotations: the function a partial wraps, a callable object's
+    ``__call__``; the signature itself still comes from ``fn`` (bound arguments removed)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    if not (inspect.isroutine(fn) or inspect.isclass(fn)):
+        fn = type(fn).__call__
+    return fn
 
 
 def _field_for(param: inspect.Parameter, annotation: object, doc: str | None) -> FieldInfo:

@@ -190,7 +190,11 @@ def _from_function(
         raise ToolDefinitionError(f"{fn.name!r} is already a Tool")
     if not callable(fn):
         raise ToolDefinitionError(f"{fn!r} is not callable")
-    tool_name = _check_name(name if name is not None else str(getattr(fn, "__name__", "")))
+    if name is None:
+        name = getattr(fn, "__name__", None)
+        if not isinstance(name, str):
+            raise ToolDefinitionError(f"{fn!r} has no __name__; pass name=...")
+    tool_name = _check_name(name)
     spec, doc = arguments_spec_from_function(
         fn, tool_name=tool_name, context_type=ToolContext, localns=localns
     )
