@@ -1,4 +1,4 @@
-"""The command line, run the way users run it: ``python -m assistants_async ...`` in a subprocess."""
+"""The command line, run as users run it: ``python -m assistants_async ...`` in a subprocess."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ import pytest
 
 from assistants_async.cli import build_parser, main
 from assistants_async.cli._render import Printer, make_printer
-from assistants_async.cli._turns import call_tools
+from assistants_async.cli._turns import demo_toolbox
 from assistants_async.testing import AssistantsServer
-from assistants_async.types import Run
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "assistants_async"]
@@ -127,8 +126,10 @@ def test_chat_with_piped_stdin_streams_replies_until_quit() -> None:
 def test_chat_ends_at_end_of_input_and_reports_unknown_tools_to_the_model() -> None:
     proc = _run_cli("chat", stdin="call launch_rocket {}\n")  # no trailing /quit
     assert proc.returncode == 0, proc.stderr
-    assert "tool output: launch_rocket -> error: no local tool named 'launch_rocket'" in proc.stdout
-    assert "launch_rocket returned: error" in proc.stdout
+    assert "tool output: launch_rocket -> Error: there is no tool named 'launch_rocket'" in (
+        proc.stdout
+    )
+    assert "launch_rocket returned: Error: there is no tool named" in proc.stdout
 
 
 @pytest.mark.timeout(45)
@@ -216,46 +217,24 @@ def test_make_printer_is_plain_when_not_a_terminal() -> None:
     assert not make_printer(io.StringIO()).rich
 
 
-async def test_call_tools_turns_bad_arguments_into_outputs() -> None:
-    run = Run.model_validate(
-        {
-            "id": "run_1",
-            "object": "thread.run",
-            "created_at": 0,
-            "thread_id": "t",
-            "assistant_id": "a",
-            "status": "requires_action",
-            "model": "m",
-            "required_action": {
-                "type": "submit_tool_outputs",
-                "submit_tool_outputs": {
-                    "tool_calls": [
-                        {
-                            "id": "c1",
-                            "type": "function",
-                            "function": {"name": "get_weather", "arguments": "{not json"},
-                        },
-                        {
-                            "id": "c2",
-                            "type": "function",
-                            "function": {"name": "get_weather", "arguments": '["Paris"]'},
-                        },
-                        {
-                            "id": "c3",
-                            "type": "function",
-                            "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
-                        },
-                    ]
-                },
+async def test_demo_toolbox_prints_calls_and_turns_failures_into_outputs() -> None:
+    buf = io.StringIO()
+    toolbox = demo_toolbox(Printer(buf))
+    outputs = await toolbox.run_calls(
+        [
+            {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{"}},
+            {"id": "c2", "type": "function", "function": {"name": "nope", "arguments": "{}"}},
+            {
+                "id": "c3",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
             },
-        }
+        ]
     )
-    outputs = await call_tools(run, Printer(io.StringIO()), {"get_weather": _weather})
     assert [o["tool_call_id"] for o in outputs] == ["c1", "c2", "c3"]
-    assert outputs[0]["output"].startswith("error: ")
-    assert outputs[1]["output"] == "error: arguments must be a JSON object"
-    assert outputs[2]["output"] == "Oslo ok"
-
-
-async def _weather(city: str) -> str:
-    return f"{city} ok"
+    assert outputs[0]["output"].startswith("Error: invalid arguments")
+    assert outputs[1]["output"].startswith("Error: there is no tool named 'nope'")
+    assert outputs[2]["output"] == "sunny, 21 C in Oslo"
+    printed = buf.getvalue()
+    assert 'tool call: get_weather({"city": "Oslo"})' in printed
+    assert "tool output: get_weather -> sunny, 21 C in Oslo" in printed

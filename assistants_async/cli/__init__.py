@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
+import sys
 from collections.abc import Sequence
 
 from .._version import __version__
@@ -70,6 +72,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m assistants_async`` and the ``assistants-async`` script."""
     args = build_parser().parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        # Replies may hold any Unicode; a legacy console encoding must not crash the CLI.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     try:
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -15,7 +14,7 @@ from .._client import AsyncAssistants
 from ..testing import AssistantsServer
 from ..types import Run
 from ._render import Printer
-from ._turns import TOOL_SCHEMAS, TurnStats, run_turn
+from ._turns import TurnStats, demo_toolbox, run_turn
 
 __all__ = ["chat", "demo", "serve"]
 
@@ -41,14 +40,16 @@ def _run_rows(run: Run | None, stats: TurnStats) -> list[tuple[str, str]]:
 async def demo(out: Printer) -> int:
     """Embedded server, one assistant with a function tool, three streamed turns."""
     started = time.perf_counter()
-    async with AssistantsServer() as server:
+    # On a terminal, slow the embedded model down a little so the streaming can be seen.
+    async with AssistantsServer(step_delay=0.03 if out.interactive else 0.01) as server:
         out.info(f"embedded Assistants server at {server.url} (no key, no network)")
         async with AsyncAssistants(api_key=LOCAL_KEY, base_url=server.url) as client:
+            toolbox = demo_toolbox(out)
             assistant = await client.assistants.create(
                 model=DEMO_MODEL,
                 name="Weather helper",
                 instructions="Answer briefly; use get_weather for the weather.",
-                tools=TOOL_SCHEMAS,
+                tools=toolbox.definitions(),
             )
             out.info(f"assistant {assistant.id} with tool get_weather(city)")
             thread = await client.threads.create()
@@ -66,7 +67,7 @@ async def demo(out: Printer) -> int:
                 out.user(prompt)
                 await client.threads.messages.create(thread.id, role="user", content=prompt)
                 run, stats = await run_turn(
-                    client, thread_id=thread.id, assistant_id=assistant.id, out=out
+                    client, thread_id=thread.id, assistant_id=assistant.id, out=out, toolbox=toolbox
                 )
                 out.summary("run", _run_rows(run, stats))
                 ok = ok and run is not None and run.status == "completed"
@@ -134,11 +135,20 @@ async def chat(
     """Read a line, stream the reply, repeat; ``/quit`` or end of input stops."""
     source = sys.stdin if stdin is None else stdin
     async with _server_or(base_url) as url:
-        key = api_key or os.environ.get("OPENAI_API_KEY") or (LOCAL_KEY if base_url is None else None)
-        async with AsyncAssistants(api_key=key, base_url=url) as client:
+        # None: the client falls back to $OPENAI_API_KEY; the embedded server takes any key.
+        key = api_key or (LOCAL_KEY if base_url is None else None)
+        try:
+            client = AsyncAssistants(api_key=key, base_url=url)
+        except ValueError as exc:  # no key, or a base URL the client refuses
+            out.error(str(exc))
+            return 2
+        async with client:
+            toolbox = demo_toolbox(out)
             if assistant_id is None:
                 assistant = await client.assistants.create(
-                    model=model, instructions="You are a helpful assistant.", tools=TOOL_SCHEMAS
+                    model=model,
+                    instructions="You are a helpful assistant.",
+                    tools=toolbox.definitions(),
                 )
                 assistant_id = assistant.id
             thread = await client.threads.create()
@@ -151,7 +161,7 @@ async def chat(
                     continue
                 await client.threads.messages.create(thread.id, role="user", content=line)
                 run, _ = await run_turn(
-                    client, thread_id=thread.id, assistant_id=assistant_id, out=out
+                    client, thread_id=thread.id, assistant_id=assistant_id, out=out, toolbox=toolbox
                 )
                 if run is None or run.status != "completed":
                     status = run.status if run else "unknown"

@@ -27,6 +27,10 @@ class Printer:
     def rich(self) -> bool:
         return self._console is not None
 
+    @property
+    def interactive(self) -> bool:
+        return self._file.isatty()
+
     def _line(self, text: str, style: str = "") -> None:
         self.end_text()
         if self._console is not None:

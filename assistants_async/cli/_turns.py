@@ -1,4 +1,4 @@
-"""One conversational turn for the CLI: stream a run, show it, run the requested tools locally.
+"""One conversational turn for the CLI: stream a run, show it, answer tool calls locally.
 
 Only ``async for event in stream`` is used, so the CLI shows every event type the same way
 whichever layer produced the stream.
@@ -6,15 +6,16 @@ whichever layer produced the stream.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
+from ..tools import Toolbox, ToolCallFinished, ToolCallStarted, function_tool
 from ..types import (
-    CodeInterpreterToolCallDelta,
+    AssistantStreamEvent,
+    CodeInterpreterOutputLogs,
+    CodeInterpreterToolCall,
     FileCitationAnnotation,
     Message,
     Run,
@@ -22,38 +23,37 @@ from ..types import (
     TextDeltaBlock,
     ThreadMessageCompleted,
     ThreadMessageDelta,
-    ThreadRunStepDelta,
-    ToolCallDeltaObject,
+    ThreadRunStepCompleted,
+    ToolCallsStepDetails,
 )
 from ._render import Printer
 
-__all__ = ["LOCAL_TOOLS", "TOOL_SCHEMAS", "TurnStats", "run_turn", "show_stream"]
+if TYPE_CHECKING:
+    from .._client import AsyncAssistants
 
-StreamFactory = Callable[..., AbstractAsyncContextManager[AsyncIterator[Any]]]
-ToolFn = Callable[..., Awaitable[str]]
+__all__ = ["TurnStats", "demo_toolbox", "get_weather", "run_turn", "show_stream"]
 
 
+@function_tool
 async def get_weather(city: str) -> str:
-    """A stand-in for a real weather API, so the demo needs no network."""
-    return f"sunny, 21 C in {city}"
+    """Current weather in a city.
+
+    Args:
+        city: City name, e.g. "Paris".
+    """
+    return f"sunny, 21 C in {city}"  # a stand-in for a weather API: the demo needs no network
 
 
-LOCAL_TOOLS: Mapping[str, ToolFn] = {"get_weather": get_weather}
+def demo_toolbox(out: Printer) -> Toolbox:
+    """The CLI's tools, printing each call and its output as it happens."""
 
-TOOL_SCHEMAS: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather in a city.",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string", "description": "City name"}},
-                "required": ["city"],
-            },
-        },
-    }
-]
+    def started(info: ToolCallStarted) -> None:
+        out.tool_call(info.name, info.arguments)
+
+    def finished(info: ToolCallFinished) -> None:
+        out.tool_output(info.name, info.output)
+
+    return Toolbox([get_weather], on_tool_start=started, on_tool_end=finished)
 
 
 @dataclass
@@ -71,7 +71,9 @@ class TurnStats:
         return time.perf_counter() - self.started
 
 
-async def show_stream(stream: AsyncIterator[Any], out: Printer, stats: TurnStats) -> Run | None:
+async def show_stream(
+    stream: AsyncIterable[AssistantStreamEvent], out: Printer, stats: TurnStats
+) -> Run | None:
     """Print a stream's events as they arrive; return the last run snapshot it carried."""
     run: Run | None = None
     async for event in stream:
@@ -89,17 +91,16 @@ async def show_stream(stream: AsyncIterator[Any], out: Printer, stats: TurnStats
         elif isinstance(event, ThreadMessageCompleted):
             out.end_text()
             _show_annotations(event.data, out)
-        elif isinstance(event, ThreadRunStepDelta):
-            details = event.data.delta.step_details
-            if isinstance(details, ToolCallDeltaObject):
-                for call in details.tool_calls or []:
-                    if isinstance(call, CodeInterpreterToolCallDelta) and call.code_interpreter:
-                        if call.code_interpreter.input:
-                            out.code(call.code_interpreter.input)
-                        for output in call.code_interpreter.outputs or []:
-                            logs = getattr(output, "logs", None)
-                            if isinstance(logs, str) and logs:
-                                out.logs(logs)
+        elif isinstance(event, ThreadRunStepCompleted):
+            # shown once complete: the code arrives in fragments, the logs at the end
+            details = event.data.step_details
+            if isinstance(details, ToolCallsStepDetails):
+                for call in details.tool_calls:
+                    if isinstance(call, CodeInterpreterToolCall):
+                        out.code(call.code_interpreter.input)
+                        for output in call.code_interpreter.outputs:
+                            if isinstance(output, CodeInterpreterOutputLogs):
+                                out.logs(output.logs)
     out.end_text()
     return run
 
@@ -112,37 +113,13 @@ def _show_annotations(message: Message, out: Printer) -> None:
                     out.citation(annotation.text, annotation.file_citation.file_id)
 
 
-async def call_tools(run: Run, out: Printer, tools: Mapping[str, ToolFn]) -> list[dict[str, str]]:
-    """Run each requested function locally; a missing tool or bad arguments become the output."""
-    action = run.required_action
-    if action is None:
-        return []
-    outputs: list[dict[str, str]] = []
-    for call in action.submit_tool_outputs.tool_calls:
-        name, arguments = call.function.name, call.function.arguments
-        out.tool_call(name, arguments)
-        fn = tools.get(name)
-        try:
-            if fn is None:
-                raise LookupError(f"no local tool named {name!r}")
-            kwargs = json.loads(arguments) if arguments.strip() else {}
-            if not isinstance(kwargs, dict):
-                raise TypeError("arguments must be a JSON object")
-            result = await fn(**kwargs)
-        except Exception as exc:  # the model sees the failure instead of the run hanging
-            result = f"error: {exc}"
-        out.tool_output(name, result)
-        outputs.append({"tool_call_id": call.id, "output": result})
-    return outputs
-
-
 async def run_turn(
-    client: Any,
+    client: AsyncAssistants,
     *,
     thread_id: str,
     assistant_id: str,
     out: Printer,
-    tools: Mapping[str, ToolFn] = LOCAL_TOOLS,
+    toolbox: Toolbox,
     max_rounds: int = 8,
 ) -> tuple[Run | None, TurnStats]:
     """Stream one run to the terminal, answering ``requires_action`` until it settles."""
@@ -152,7 +129,7 @@ async def run_turn(
     rounds = 0
     while run is not None and run.status == "requires_action" and rounds < max_rounds:
         rounds += 1
-        outputs = await call_tools(run, out, tools)
+        outputs = await toolbox.outputs_for(run)
         stats.tool_calls += len(outputs)
         async with client.threads.runs.submit_tool_outputs_stream(
             thread_id=thread_id, run_id=run.id, tool_outputs=outputs
