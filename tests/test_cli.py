@@ -132,6 +132,49 @@ def test_chat_ends_at_end_of_input_and_reports_unknown_tools_to_the_model() -> N
     assert "launch_rocket returned: Error: there is no tool named" in proc.stdout
 
 
+def _read_until(fd: int, token: bytes, seen: bytearray, timeout: float = 20) -> bool:
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    while token not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:  # the other side closed
+                break
+    return token in seen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+@pytest.mark.timeout(45)
+def test_chat_on_a_terminal_uses_rich_and_stops_at_once_on_ctrl_c() -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*CLI, "chat"], stdin=slave, stdout=slave, stderr=slave, env=_env(), cwd=REPO
+    )
+    os.close(slave)
+    try:
+        seen = bytearray()
+        assert _read_until(master, b"you> ", seen), bytes(seen)
+        os.write(master, b"hello terminal\n")
+        assert _read_until(master, b"Echo: hello terminal", seen), bytes(seen)
+        assert b"\x1b[" in seen  # a terminal gets colours
+        del seen[:]
+        assert _read_until(master, b"you> ", seen), bytes(seen)
+        # Ctrl-C while input() waits for a line: must not wait for Enter.
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
 @pytest.mark.timeout(45)
 async def test_chat_against_a_given_base_url_and_assistant() -> None:
     async with AssistantsServer() as server:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator
-from typing import TextIO
+from collections.abc import AsyncIterator, Callable
+from typing import TextIO, TypeVar
 
 from .._client import AsyncAssistants
 from ..testing import AssistantsServer
@@ -17,6 +19,8 @@ from ._render import Printer
 from ._turns import TurnStats, demo_toolbox, run_turn
 
 __all__ = ["chat", "demo", "serve"]
+
+T = TypeVar("T")
 
 LOCAL_KEY = "sk-local-demo"  # the embedded server accepts any key
 DEMO_MODEL = "gpt-4o"
@@ -108,12 +112,35 @@ async def _server_or(base_url: str | None) -> AsyncIterator[str]:
 async def _read_line(prompt: str, stdin: TextIO) -> str | None:
     """One line from stdin without blocking the loop; None at end of input."""
     if stdin.isatty():
-        line = await asyncio.to_thread(_input, prompt)
+        line = await _in_daemon_thread(lambda: _input(prompt))
     else:
-        line = await asyncio.to_thread(stdin.readline)
+        line = await _in_daemon_thread(stdin.readline)
         if line == "":
             return None
     return None if line is None else line.rstrip("\r\n")
+
+
+async def _in_daemon_thread(read: Callable[[], T]) -> T:
+    # Not asyncio.to_thread: on Ctrl-C, asyncio.run() would wait for the executor thread,
+    # which sits in input() until the user presses Enter. A daemon thread is abandoned.
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(action: Callable[[], None]) -> None:
+        if not future.done():  # the awaiting task may have been cancelled
+            action()
+
+    def work() -> None:
+        action: Callable[[], None]
+        try:
+            action = functools.partial(future.set_result, read())
+        except BaseException as exc:  # handed over to the awaiting task
+            action = functools.partial(future.set_exception, exc)
+        with contextlib.suppress(RuntimeError):  # the loop may be closed by now
+            loop.call_soon_threadsafe(settle, action)
+
+    threading.Thread(target=work, name="assistants-async-stdin", daemon=True).start()
+    return await future
 
 
 def _input(prompt: str) -> str | None:
