@@ -21,8 +21,9 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "assistants_async", "tests", "examples", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "assistants_async")
+    paths = ("assistants_async", "tests", "examples", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session

@@ -1,5 +1,11 @@
-"""assistants_async: an asyncio-native client for the Assistants API v2 protocol."""
+"""assistants_async: an asyncio-native client for the Assistants API v2 protocol.
 
+Everything public is importable from here; the full model set lives in
+``assistants_async.types`` (names as in openai-python's ``openai.types.beta``).
+"""
+
+from . import types
+from ._client import AsyncAssistants
 from ._config import Limits, RetryPolicy, Timeout
 from ._errors import (
     AmbiguousOutcomeError,
@@ -13,6 +19,7 @@ from ._errors import (
     BadRequestError,
     ClientClosedError,
     ConflictError,
+    EventLoopMismatchError,
     EventTooLargeError,
     InsufficientQuotaError,
     InternalServerError,
@@ -29,42 +36,105 @@ from ._errors import (
     UnexpectedContentTypeError,
     UnprocessableEntityError,
 )
-from ._transport import MockTransport, Request, Response, Transport
+from ._pagination import AsyncCursorPage, AsyncPaginator
+from ._transport import AiohttpTransport, MockTransport, Request, Response, Transport
+from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
+from .streaming.handler import AsyncEventHandler
+from .streaming.sse import ServerSentEvent
+from .streaming.stream import AssistantStream, EventStream
+from .tools import (
+    ArgumentsError,
+    Tool,
+    Toolbox,
+    ToolCallFinished,
+    ToolCallStarted,
+    ToolContext,
+    ToolDefinitionError,
+    ToolRoundsExceededError,
+    function_tool,
+)
+from .types import (
+    Assistant,
+    AssistantDeleted,
+    AssistantStreamEvent,
+    Message,
+    MessageDeleted,
+    MessageDeltaEvent,
+    Run,
+    RunStep,
+    RunStepDeltaEvent,
+    Thread,
+    ThreadDeleted,
+    UnknownEvent,
+)
 
 __all__ = [
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AmbiguousOutcomeError",
+    "ArgumentsError",
+    "Assistant",
+    "AssistantDeleted",
+    "AssistantStream",
+    "AssistantStreamEvent",
     "AssistantsError",
+    "AsyncAssistants",
+    "AsyncCursorPage",
+    "AsyncEventHandler",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
+    "EventLoopMismatchError",
+    "EventStream",
     "EventTooLargeError",
     "InsufficientQuotaError",
     "InternalServerError",
     "Limits",
+    "Message",
+    "MessageDeleted",
+    "MessageDeltaEvent",
     "MockTransport",
     "NotFoundError",
+    "NotGiven",
     "PermissionDeniedError",
     "RateLimitError",
     "Request",
     "Response",
     "RetryPolicy",
+    "Run",
     "RunPollTimeoutError",
+    "RunStep",
+    "RunStepDeltaEvent",
+    "ServerSentEvent",
     "ServerStreamError",
     "StreamConsumedError",
     "StreamDecodeError",
     "StreamError",
     "StreamIdleTimeoutError",
     "StreamIncompleteError",
+    "Thread",
+    "ThreadDeleted",
     "Timeout",
+    "Tool",
+    "ToolCallFinished",
+    "ToolCallStarted",
+    "ToolContext",
+    "ToolDefinitionError",
+    "ToolRoundsExceededError",
+    "Toolbox",
     "Transport",
     "UnexpectedContentTypeError",
+    "UnknownEvent",
     "UnprocessableEntityError",
     "__version__",
+    "function_tool",
+    "types",
 ]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_RETRY_POLICY", "DEFAULT_TIMEOUT", "Limits", "RetryPolicy", "Timeout"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_RETRY_POLICY",
+    "DEFAULT_TIMEOUT",
+    "Limits",
+    "RetryPolicy",
+    "Timeout",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,13 @@ class RetryPolicy:
     fraction). A server-directed delay (``retry-after-ms`` / ``retry-after``) is honoured up to
     ``max_retry_after`` seconds; a longer one is not waited for: the error is raised with
     ``retry_after`` set, so the caller decides.
+
+    The client also keeps one retry *budget* (a token bucket shared by all its requests):
+    the bucket starts with ``budget_capacity`` tokens, each retry takes ``budget_retry_cost``
+    and each success gives back ``budget_success_refill`` (up to the capacity). With the
+    defaults a burst may retry 20 times; after that about one request in five may be
+    retried until successes refill the bucket, so a batch job against a failing server backs
+    off instead of multiplying its load. ``budget_capacity=None`` disables the budget.
     """
 
     max_retries: int = 2
@@ -49,15 +63,30 @@ class RetryPolicy:
     max_delay: float = 8.0
     jitter: float = 0.25
     max_retry_after: float = 60.0
+    budget_capacity: float | None = 100.0
+    budget_retry_cost: float = 5.0
+    budget_success_refill: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError("jitter must be between 0 and 1")
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Size caps. Crossing one raises a typed error and closes the connection."""
+    """Size caps and the connection pool size.
+
+    Crossing a byte cap raises a typed error and closes the connection. ``max_connections``
+    bounds the default transport's pool (aiohttp ``TCPConnector(limit=...)``); requests beyond
+    it wait for a free connection, and that wait counts against ``Timeout.connect``.
+    """
 
     max_event_bytes: int = 16 * 1024 * 1024
     max_response_bytes: int = 32 * 1024 * 1024
     max_error_body_bytes: int = 64 * 1024
+    max_connections: int = 100
 
 
 DEFAULT_TIMEOUT = Timeout()

@@ -28,7 +28,8 @@
     ├── RunPollTimeoutError               a poll helper's overall deadline passed
     └── (misuse, also ``RuntimeError``)
         ├── StreamConsumedError           a stream iterated a second time
-        └── ClientClosedError             a request on a closed client
+        ├── ClientClosedError             a request on a closed client
+        └── EventLoopMismatchError        a client used from a second event loop
 
 Messages never contain request headers, so an API key cannot leak through ``str(exc)``;
 response bodies are shown truncated to ``MAX_BODY_IN_MESSAGE`` characters.
@@ -56,6 +57,7 @@ __all__ = [
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
+    "EventLoopMismatchError",
     "EventTooLargeError",
     "InsufficientQuotaError",
     "InternalServerError",
@@ -99,17 +101,34 @@ class APIError(AssistantsError):
 
 
 class APIConnectionError(APIError):
-    """No usable response arrived (refused, reset, dropped mid-body, DNS, TLS)."""
+    """No usable response arrived (refused, reset, dropped mid-body, DNS, TLS).
 
-    def __init__(self, message: str = "Connection error.", *, request: Request | None = None):
+    ``request_sent`` is False only when the request provably never reached the server (the
+    connection could not be opened); then any request, even a run creation, is safe to replay.
+    """
+
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        request: Request | None = None,
+        request_sent: bool = True,
+    ) -> None:
         super().__init__(message, request=request)
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError):
     """A connect, read-idle or total timeout expired."""
 
-    def __init__(self, message: str = "Request timed out.", *, request: Request | None = None):
-        super().__init__(message, request=request)
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        request: Request | None = None,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message, request=request, request_sent=request_sent)
 
 
 class AmbiguousOutcomeError(APIConnectionError):
@@ -330,6 +349,13 @@ class StreamConsumedError(AssistantsError, RuntimeError):
 
 class ClientClosedError(AssistantsError, RuntimeError):
     """The client was closed; create a new one."""
+
+
+class EventLoopMismatchError(AssistantsError, RuntimeError):
+    """A client is bound to the event loop it was first used on; it was used from another.
+
+    Create one client per loop (per ``asyncio.run`` call).
+    """
 
 
 def _error_envelope(body: object) -> Mapping[str, Any]:

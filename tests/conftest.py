@@ -4,18 +4,15 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _find_shared() -> Path:
-    # CI clones the repo with shared/ beside it; a developer's work tree has it one level up too.
-    for candidate in (REPO.parent / "shared", REPO / "shared", Path("/work/shared")):
-        if (candidate / "openai-openapi").is_dir():
-            return candidate
-    raise RuntimeError("cannot find the shared/ folder (spec and recorded streams)")
+# A copy of ../shared (the OpenAPI spec subset and the recorded streams) lives in the repo so a
+# fresh clone tests on its own; tests/data/shared/openai-openapi/SOURCE.md says where it is from.
+SHARED = Path(__file__).resolve().parent / "data" / "shared"
 
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    return _find_shared()
+    return SHARED
+
+
+# The `api` fixture (a thin HTTP helper over the loopback server) is shared by server tests.
+from test_server_support import api  # noqa: E402, F401

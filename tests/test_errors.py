@@ -28,7 +28,12 @@ def test_status_error_class(status: int, body: object, cls: type) -> None:
 def test_status_error_parses_envelope_and_request_id() -> None:
     body = {"error": {"message": "no", "type": "invalid_request_error", "param": "x", "code": "c"}}
     err = e.BadRequestError("no", status_code=400, headers={"X-Request-Id": "req_1"}, body=body)
-    assert (err.code, err.param, err.type, err.request_id) == ("c", "x", "invalid_request_error", "req_1")
+    assert (err.code, err.param, err.type, err.request_id) == (
+        "c",
+        "x",
+        "invalid_request_error",
+        "req_1",
+    )
     assert str(err) == "Error code: 400 - no (request_id=req_1)"
 
 

@@ -386,3 +386,59 @@ def test_recorded_streams_with_crlf_and_cr(shared_dir: Path) -> None:
             converted = raw.replace(b"\n", ending)
             chunks = [converted[i : i + 61] for i in range(0, len(converted), 61)]
             assert decode_all(chunks) == expected
+
+
+# -- one block per chunk (the decoder's fast path) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        ([b"event: a\ndata: x\n\n"], [E("a", "x")]),
+        ([b"event: \ndata: x\n\n"], [E("message", "x")]),
+        ([b"event: a\ndata: \n\n"], [E("a", "")]),
+        ([b"event:  a\ndata:  x\n\n"], [E(" a", " x")]),
+        ([b"event: a\ndata: x\ndata: y\n\n"], [E("a", "x\ny")]),
+        ([b"event: a\rdata: x\n\n"], [E("a", "x")]),  # the CR is a line end
+        ([b"event: a\ndata: x\r\n\n"], [E("a", "x")]),
+        ([b"event: a\ndata: x\n\r"], [E("a", "x")]),
+        ([b"event: a\ndata: x\n\n\n"], [E("a", "x")]),
+        ([b"event: a\ndata: x\nd", b"ata: y\n\n"], [E("a", "x\ny")]),
+        ([b"event: a\nretry: 123\n\n", b"event: b\nid: 12345\n\n"], []),
+        ([b"event: a\ndata: x\n\nevent: b\ndata: y\n\n"], [E("a", "x"), E("b", "y")]),
+        ([b"id: 5\n", b"event: a\ndata: x\n\n"], [E("a", "x", "5")]),
+        ([b"event: z\n", b"event: a\ndata: x\n\n"], [E("a", "x")]),
+        ([b"data: p\n", b"event: a\ndata: x\n\n"], [E("a", "p\nx")]),
+        ([b"data: p\r", b"event: a\ndata: x\n\n"], [E("a", "p\nx")]),
+        ([b"data: p\r", b"\nevent: a\ndata: x\n\n"], [E("a", "p\nx")]),
+        (
+            [b"\xef\xbb\xbf", b"event: a\ndata: x\n\n", b"event: b\ndata: \xc3\xa9\n\n"],
+            [
+                E("a", "x"),
+                E("b", "é"),
+            ],
+        ),
+    ],
+)
+def test_one_block_per_chunk(chunks: list[bytes], expected: list[ServerSentEvent]) -> None:
+    # A leading comment chunk gets the decoder past its start-of-stream (BOM) state.
+    if not chunks[0].startswith(b"\xef"):
+        assert decode_all([b":\n", *chunks]) == expected
+    assert decode_all(chunks) == expected
+    assert decode(b"".join(chunks)) == expected
+
+
+def test_one_block_per_chunk_rejects_invalid_utf8() -> None:
+    decoder = SSEDecoder()
+    decoder.decode(b": hi\n")
+    with pytest.raises(StreamDecodeError) as info:
+        decoder.decode(b"event: thread.message.delta\ndata: \xff\n\n")
+    assert info.value.event == "thread.message.delta"
+
+
+def test_one_block_per_chunk_respects_the_cap() -> None:
+    decoder = SSEDecoder(max_event_bytes=100)
+    decoder.decode(b": hi\n")
+    assert decoder.decode(b"event: a\ndata: " + b"x" * 90 + b"\n\n") == [E("a", "x" * 90)]
+    with pytest.raises(EventTooLargeError):
+        decoder.decode(b"event: a\ndata: " + b"x" * 100 + b"\n\n")

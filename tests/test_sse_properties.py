@@ -15,6 +15,7 @@ from assistants_async.sse import ServerSentEvent, SSEDecoder
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _ENDINGS = ["\n", "\r", "\r\n"]
+_BLANK_LINE = re.compile(rb"(\r\n|\r|\n)(\r\n|\r|\n)")
 
 # One line of a field value: anything but CR and LF (surrogates cannot be UTF-8 encoded).
 line_text = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]))
@@ -122,6 +123,18 @@ def test_byte_by_byte_equals_single_chunk(
 ) -> None:
     raw, expected, _ = case
     assert decode_chunks(raw, list(range(1, len(raw)))) == expected
+
+
+@given(streams())
+def test_one_block_per_chunk_equals_single_chunk(
+    case: tuple[bytes, list[ServerSentEvent], list[int]],
+) -> None:
+    raw, expected, _ = case
+    # A comment first, so that every block arrives after the start-of-stream (BOM) check.
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    lead = raw[: len(raw) - len(body)] + b":\n"
+    cuts = [len(lead)] + [len(lead) + m.end() for m in _BLANK_LINE.finditer(body)]
+    assert decode_chunks(lead + body, cuts) == expected
 
 
 @given(st.binary(max_size=300), st.lists(st.integers(min_value=0, max_value=300), max_size=8))

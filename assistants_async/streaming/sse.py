@@ -21,6 +21,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import json as _json
+import sys
 from typing import Any, NamedTuple
 
 from .._config import DEFAULT_LIMITS
@@ -47,6 +48,19 @@ class ServerSentEvent(NamedTuple):
         return _json.loads(self.data)
 
 
+_new_tuple = tuple.__new__
+
+
+def _undecodable(raw: bytes, event: bytes | None, exc: UnicodeDecodeError) -> StreamDecodeError:
+    name = event.decode(errors="replace") if event else "message"
+    where = "data" if exc.object is raw else "event name"
+    return StreamDecodeError(
+        f"event {name!r}: {where} is not valid UTF-8 ({exc.reason} at byte {exc.start})",
+        event=name,
+        data=raw.decode(errors="replace"),
+    )
+
+
 class SSEDecoder:
     """Turn byte chunks into ``ServerSentEvent``s. One decoder per stream.
 
@@ -62,6 +76,7 @@ class SSEDecoder:
         "_event",
         "_head",
         "_last_id",
+        "_limit",
         "_max",
         "_parts",
         "_pending",
@@ -73,6 +88,7 @@ class SSEDecoder:
         if max_event_bytes is not None and max_event_bytes <= 0:
             raise ValueError("max_event_bytes must be positive or None")
         self._max = max_event_bytes
+        self._limit = sys.maxsize if max_event_bytes is None else max_event_bytes
         self._last_id = ""
         self._retry: int | None = None
         self._reset()
@@ -105,6 +121,26 @@ class SSEDecoder:
         """Feed the next chunk; return the events it completed (often none or one)."""
         if not self._bom_checked:
             chunk = self._strip_bom(chunk)
+        elif not self._parts and not self._data and not self._after_cr and self._event is None:
+            # Fast path: a chunk holding exactly one "event: x\ndata: y\n\n" block, the usual
+            # shape of a live stream read as it arrives (C-level byte searches only).
+            kind_end = chunk.find(b"\n")
+            data_end = len(chunk) - 2
+            if (
+                chunk.startswith(b"event: ")
+                and chunk.startswith(b"data: ", kind_end + 1)
+                and chunk.find(b"\n", kind_end + 7) == data_end
+                and chunk[-1] == _LF
+                and b"\r" not in chunk
+                and data_end <= self._limit
+            ):
+                kind = chunk[7:kind_end]
+                raw = chunk[kind_end + 7 : data_end]
+                try:
+                    fields = (kind.decode() if kind else "message", raw.decode())
+                except UnicodeDecodeError as exc:
+                    raise _undecodable(raw, kind, exc) from exc
+                return [_new_tuple(ServerSentEvent, (*fields, self._last_id, None))]
         if not chunk:
             return []
         if self._after_cr:
@@ -121,7 +157,7 @@ class SSEDecoder:
         if end < 0:
             self._parts.append(chunk)
             self._pending += len(chunk)
-            if self._max is not None and self._pending + self._size > self._max:
+            if self._pending + self._size > self._limit:
                 self._too_large()
             return []
         stop = end + 1
@@ -139,7 +175,7 @@ class SSEDecoder:
         else:
             self._parts.append(chunk[stop:])
             self._pending = size - stop
-            if self._max is not None and self._pending + self._size > self._max:
+            if self._pending + self._size > self._limit:
                 self._too_large()
         return events
 
@@ -160,49 +196,54 @@ class SSEDecoder:
         return head[len(_BOM) :] if head.startswith(_BOM) else head
 
     def _lines(self, lines: list[bytes]) -> list[ServerSentEvent]:
+        # Hot loop: block state lives in locals and is written back once.
         events: list[ServerSentEvent] = []
         data = self._data
-        for line in lines:
-            if not line:  # blank line: dispatch the block
-                if data:
-                    events.append(self._dispatch(data))
-                    data = self._data = []
-                    self._size = 0
-                self._event = None
-                self._block_retry = None
-                continue
-            name, _, value = line.partition(b":")
-            if value[:1] == b" ":
-                value = value[1:]
-            if name == b"data":
-                data.append(value)
-                self._size += len(value) + 1
-                if self._max is not None and self._size > self._max:
-                    self._too_large()
-            elif name == b"event":
-                self._event = value
-            elif name == b"id":
-                if b"\0" not in value:
-                    self._last_id = self._text(value, "id")
-            elif name == b"retry":
-                # bytes.isdigit() is ASCII-only, exactly the spec's "only ASCII digits".
-                if value.isdigit():
-                    self._retry = self._block_retry = int(value)
-            # An empty name is a comment (the line started with ":"); others are unknown fields.
-        return events
-
-    def _dispatch(self, data: list[bytes]) -> ServerSentEvent:
-        raw = data[0] if len(data) == 1 else b"\n".join(data)
-        event = self._text(self._event, "event") if self._event else "message"
+        size = self._size
+        event = self._event
+        limit = self._limit
         try:
-            text = raw.decode()
-        except UnicodeDecodeError as exc:
-            raise StreamDecodeError(
-                f"event {event!r}: data is not valid UTF-8 ({exc.reason} at byte {exc.start})",
-                event=event,
-                data=raw.decode(errors="replace"),
-            ) from exc
-        return ServerSentEvent(event, text, self._last_id, self._block_retry)
+            for line in lines:
+                if not line:  # blank line: dispatch the block
+                    if data:
+                        raw = data[0] if len(data) == 1 else b"\n".join(data)
+                        try:
+                            text = raw.decode()
+                            kind = event.decode() if event else "message"
+                        except UnicodeDecodeError as exc:
+                            raise _undecodable(raw, event, exc) from exc
+                        # tuple.__new__ skips NamedTuple's Python-level __new__ (hot path).
+                        fields = (kind, text, self._last_id, self._block_retry)
+                        events.append(_new_tuple(ServerSentEvent, fields))
+                        data = []
+                        size = 0
+                    event = None
+                    if self._block_retry is not None:
+                        self._block_retry = None
+                    continue
+                name, _, value = line.partition(b":")
+                if value[:1] == b" ":
+                    value = value[1:]
+                if name == b"data":
+                    data.append(value)
+                    size += len(value) + 1
+                    if size > limit:
+                        self._too_large()
+                elif name == b"event":
+                    event = value
+                elif name == b"id":
+                    if b"\0" not in value:
+                        self._last_id = self._text(value, "id")
+                elif name == b"retry":
+                    # bytes.isdigit() is ASCII-only, exactly the spec's "only ASCII digits".
+                    if value.isdigit():
+                        self._retry = self._block_retry = int(value)
+                # An empty name is a comment (the line started with ":"); others are unknown.
+        finally:
+            self._data = data
+            self._size = size
+            self._event = event
+        return events
 
     def _text(self, value: bytes, field: str) -> str:
         try:

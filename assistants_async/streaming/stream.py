@@ -65,11 +65,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANCEL_RUN_TIMEOUT",
-    "HandlerT",
     "TERMINAL_RUN_EVENTS",
     "AssistantStream",
     "Continuation",
     "EventStream",
+    "HandlerT",
     "Opener",
 ]
 

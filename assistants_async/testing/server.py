@@ -92,6 +92,11 @@ class AssistantsServer:
         where = self.url if self._bound_port is not None else "not started"
         return f"<AssistantsServer {where}>"
 
+    @property
+    def api_key(self) -> str | None:
+        """The key the server demands (None: any or none is accepted)."""
+        return self._api_key
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     @property

@@ -20,8 +20,8 @@ from .errors import ApiError, not_found
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
-    "TERMINAL_RUN_STATUSES",
     "JSON",
+    "TERMINAL_RUN_STATUSES",
     "IdFactory",
     "RunRecord",
     "Store",

@@ -209,17 +209,18 @@ def any_object(*, nullable: bool = True) -> Check:
 
 
 def one_of(*checks: Check) -> Check:
-    """The first check that accepts the value wins; else the first check's error."""
+    """The first check that accepts the value wins. Otherwise the error of a branch whose type
+    matched (it says what is wrong inside), else the first branch's type error."""
 
     def run(value: Any, param: str) -> Any:
-        first: ApiError | None = None
+        errors: list[ApiError] = []
         for check in checks:
             try:
                 return check(value, param)
             except ApiError as exc:
-                first = first or exc
-        assert first is not None
-        raise first
+                errors.append(exc)
+        specific = [e for e in errors if e.code != "invalid_type" or e.param != param]
+        raise (specific or errors)[0]
 
     return run
 

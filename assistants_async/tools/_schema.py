@@ -24,6 +24,8 @@ from typing import Annotated, Any, get_args, get_origin, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from .._errors import AssistantsError
+
 __all__ = [
     "ArgumentsError",
     "ArgumentsSpec",
@@ -36,11 +38,11 @@ __all__ = [
 ]
 
 
-class ToolDefinitionError(TypeError):
+class ToolDefinitionError(AssistantsError, TypeError):
     """A Python function or model cannot be turned into a function tool (raised at definition)."""
 
 
-class ArgumentsError(ValueError):
+class ArgumentsError(AssistantsError, ValueError):
     """The arguments a run sent for a tool are not valid JSON or do not fit the schema.
 
     ``str(exc)`` is written for the model to read: it names what was wrong so the next call

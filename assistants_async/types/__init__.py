@@ -176,6 +176,7 @@ from .tools import (
 )
 
 __all__ = [
+    "EVENT_DATA_MODELS",
     "Annotation",
     "AnnotationDelta",
     "Assistant",
@@ -202,7 +203,6 @@ __all__ = [
     "CodeInterpreterToolCallDeltaOutput",
     "CodeInterpreterToolCallOutput",
     "DoneEvent",
-    "EVENT_DATA_MODELS",
     "ErrorEvent",
     "ErrorObject",
     "FileCitation",

@@ -21,9 +21,9 @@ from .shared import ErrorObject
 from .thread import Thread
 
 __all__ = [
+    "EVENT_DATA_MODELS",
     "AssistantStreamEvent",
     "DoneEvent",
-    "EVENT_DATA_MODELS",
     "ErrorEvent",
     "ThreadCreated",
     "ThreadMessageCompleted",
