@@ -28,7 +28,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[cli]", "mypy", "types-PyYAML")
+    session.install("-e", ".[cli,test]", "mypy")
     session.run("mypy", "assistants_async")
 
 
