@@ -23,8 +23,7 @@ import sys
 import aiohttp
 from aiohttp import web
 
-from assistants_async import AsyncAssistants
-from assistants_async.streaming.stream import AssistantStream
+from assistants_async import AssistantStream, AsyncAssistants
 from assistants_async.testing import AssistantsServer
 from assistants_async.types import FileCitationAnnotation, TextContentBlock
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from assistants_async import AsyncAssistants
-from assistants_async.streaming.handler import AsyncEventHandler
+from assistants_async import AsyncAssistants, AsyncEventHandler
 from assistants_async.testing import AssistantsServer
 from assistants_async.types import (
     FileCitationAnnotation,

@@ -17,16 +17,16 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from assistants_async import AsyncAssistants
-from assistants_async.streaming.handler import AsyncEventHandler
-from assistants_async.testing import AssistantsServer
-from assistants_async.tools import (
+from assistants_async import (
+    AsyncAssistants,
+    AsyncEventHandler,
     Tool,
     Toolbox,
     ToolCallFinished,
     ToolCallStarted,
     function_tool,
 )
+from assistants_async.testing import AssistantsServer
 from assistants_async.types import TextContentBlock
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -45,6 +46,26 @@ EXPECTED: dict[str, list[str]] = {
 
 def test_every_example_is_covered() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
+
+
+# Examples are what users copy: they use the public surface only.
+PUBLIC_MODULES = {"assistants_async", "assistants_async.testing", "assistants_async.types"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_imports_only_public_modules(name: str) -> None:
+    import assistants_async
+
+    tree = ast.parse((EXAMPLES / name).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("assistants_async"):
+            assert node.module in PUBLIC_MODULES, f"{name} imports {node.module}"
+            if node.module == "assistants_async":
+                for alias in node.names:
+                    assert alias.name in assistants_async.__all__, alias.name
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                assert not alias.name.startswith("assistants_async."), alias.name
 
 
 @pytest.mark.timeout(45)
