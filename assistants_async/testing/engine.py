@@ -33,7 +33,7 @@ from .actions import (
 from .model import Model
 from .store import JSON, RunRecord, Store, ThreadRecord
 
-__all__ = ["RunEngine", "encode_event"]
+__all__ = ["RunEngine", "Sleep", "encode_event", "tokens"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class _Ended(Exception):
     """The run reached a terminal state inside an action (fail / incomplete)."""
 
 
-def _tokens(text: str) -> int:
+def tokens(text: str) -> int:
     # a rough, deterministic stand-in for a tokenizer: ~4 characters per token
     return max(1, (len(text) + 3) // 4)
 
@@ -173,7 +173,7 @@ class RunEngine:
     async def _play(
         self, thread: ThreadRecord, run: RunRecord, actions: list[Action], context: TurnContext
     ) -> None:
-        prompt_tokens = _tokens(
+        prompt_tokens = tokens(
             run.obj["instructions"] + "".join(message_text(m) for m in context.messages)
         )
         for action in actions:
@@ -215,7 +215,7 @@ class RunEngine:
 
     # -- terminal states ----------------------------------------------------------------------
 
-    def _add_usage(self, run: RunRecord, step: JSON, prompt: int, completion: int) -> None:
+    def add_usage(self, run: RunRecord, step: JSON, prompt: int, completion: int) -> None:
         usage = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
@@ -335,7 +335,7 @@ class RunEngine:
             message.update(status="completed", completed_at=now)
             self.emit(run, "thread.message.completed", message)
         step.update(status="completed", completed_at=now, expires_at=None)
-        self._add_usage(run, step, prompt, _tokens(generated))
+        self.add_usage(run, step, prompt, tokens(generated))
         self.emit(run, "thread.run.step.completed", step)
 
     async def _stream_text(
@@ -467,7 +467,7 @@ class RunEngine:
                 {"index": 0, "type": "code_interpreter", "code_interpreter": {"outputs": indexed}},
             )
         step.update(status="completed", completed_at=self.store.now(), expires_at=None)
-        self._add_usage(run, step, prompt, _tokens(action.input))
+        self.add_usage(run, step, prompt, tokens(action.input))
         self.emit(run, "thread.run.step.completed", step)
 
     async def _file_search(self, run: RunRecord, action: FileSearch, prompt: int) -> None:
@@ -494,7 +494,7 @@ class RunEngine:
         await self._tick(run)
         stored["file_search"]["results"] = results
         step.update(status="completed", completed_at=self.store.now(), expires_at=None)
-        self._add_usage(run, step, prompt, 1)
+        self.add_usage(run, step, prompt, 1)
         self.emit(run, "thread.run.step.completed", step)
 
 

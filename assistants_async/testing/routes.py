@@ -11,6 +11,7 @@ from aiohttp import web
 from . import validation as v
 from .actions import ToolOutput
 from .context import CURRENT
+from .engine import tokens
 from .errors import ApiError
 from .store import ACTIVE_RUN_STATUSES, JSON, RunRecord, ThreadRecord, paginate
 
@@ -280,7 +281,9 @@ class Routes:
                     call["function"]["output"] = by_id[call["id"]]
             now = self.store.now()
             step.update(status="completed", completed_at=now, expires_at=None)
-            step["usage"] = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+            # counted into the run's usage too: run usage is the sum over its steps
+            arguments = "".join(call["function"]["arguments"] for call in run.pending_calls)
+            self.engine.add_usage(run, step, 1, tokens(arguments))
         outputs = [
             ToolOutput(
                 tool_call_id=call["id"],

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from .context import CURRENT, RequestContext
-from .engine import RunEngine, encode_event
+from .engine import RunEngine, Sleep, encode_event
 from .errors import ApiError, error_body
 from .faults import (
     Disconnect,
@@ -54,6 +54,8 @@ class AssistantsServer:
     ``openai-poll-after-ms`` on run responses; ``run_expiry`` is how long a run waits for tool
     outputs before it expires. ``api_key`` (if given) is required as ``Authorization: Bearer``
     or ``api-key``; ``require_beta_header`` demands ``OpenAI-Beta: assistants=v2``.
+    ``clock`` (seconds, for ``created_at`` & co.) and ``sleep`` (every pause a run takes: step
+    delays, chunk delays, ``Delay`` actions, run expiry) can be replaced so tests control time.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class AssistantsServer:
         require_beta_header: bool = False,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.model: Model = model if model is not None else DefaultModel()
         self.host = host
@@ -80,7 +83,7 @@ class AssistantsServer:
         self.require_beta_header = require_beta_header
         self.store = Store(ids=IdFactory(seed), clock=clock)
         self.engine = RunEngine(
-            self.store, self.model, step_delay=step_delay, run_expiry=run_expiry
+            self.store, self.model, step_delay=step_delay, run_expiry=run_expiry, sleep=sleep
         )
         self.faults = FaultRegistry()
         self.requests = RequestLog()
