@@ -4,11 +4,16 @@ of events it handled; everything runs in memory (mock transports, no sockets).
 - ``floor``: split on blank lines, ``json.loads`` each data payload. No validation, no
   accumulation: the least any Python client must do.
 - ``ours_pipeline``: SSEDecoder -> parse_event -> RunAccumulator over a MockTransport
-  ``Response`` body, then the final messages and run steps are materialised.
-- ``ours_stream``: the public ``AssistantStream`` (when the stream layer is present) reading a
-  MockTransport response, ``await stream.until_done()`` plus the final snapshots.
+  ``Response`` body, then the final messages and run steps are materialised: the same work
+  as ``AssistantStream`` without its async plumbing (how much that plumbing costs).
+- ``ours_events``: the public ``EventStream`` (what ``create(..., stream=True)`` returns):
+  decode + validate, no accumulation.
+- ``ours_stream``: the public ``AssistantStream`` reading a MockTransport response (decode +
+  validate + accumulate), ``async for`` over every event, then the final snapshots.
 - ``official``: openai-python's ``AsyncOpenAI().beta.threads.runs.stream(...)`` with its default
-  ``AsyncAssistantEventHandler`` over an ``httpx.MockTransport``, ``await until_done()``.
+  ``AsyncAssistantEventHandler`` over an ``httpx.MockTransport`` (openai 3.x ships on the
+  ``httpx2`` fork, older ones on ``httpx``), ``async for`` over every event then
+  ``until_done()``; its handler accumulates snapshots as it goes, like ``AssistantStream``.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from assistants_async._transport import MockTransport, Request, Response
 from assistants_async.sse import SSEDecoder
 from assistants_async.streaming.accumulate import RunAccumulator
 from assistants_async.streaming.events import parse_event
+from assistants_async.streaming.stream import AssistantStream, EventStream
 
-__all__ = ["RUNNERS", "Runner", "available", "floor"]
+__all__ = ["Runner", "available", "floor", "ours_events", "ours_pipeline", "ours_stream"]
 
 Runner = Callable[[list[bytes]], Awaitable[int]]
 _SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
@@ -78,28 +84,32 @@ async def ours_pipeline(chunks: list[bytes]) -> int:
     return count
 
 
-def _ours_stream() -> Runner | None:
-    try:
-        from assistants_async.streaming.stream import AssistantStream
-    except ImportError:
-        return None
+def _opener(chunks: list[bytes]) -> Callable[[], Awaitable[Response]]:
+    transport = _transport(chunks)
 
-    async def ours_stream(chunks: list[bytes]) -> int:
-        transport = _transport(chunks)
+    async def opener() -> Response:
+        return await transport.send(Request("POST", "http://bench.invalid/v1/threads/t/runs"))
 
-        async def opener() -> Response:
-            return await transport.send(Request("POST", "http://bench.invalid/v1/threads/t/runs"))
+    return opener
 
-        count = 0
-        async with AssistantStream(opener) as stream:
-            async for _event in stream:
-                count += 1
-            await stream.until_done()
-            await stream.final_messages()
-            await stream.final_run_steps()
-        return count
 
-    return ours_stream
+async def ours_events(chunks: list[bytes]) -> int:
+    count = 0
+    async with EventStream(_opener(chunks)) as stream:
+        async for _event in stream:
+            count += 1
+    return count
+
+
+async def ours_stream(chunks: list[bytes]) -> int:
+    count = 0
+    async with AssistantStream(_opener(chunks)) as stream:
+        async for _event in stream:
+            count += 1
+        await stream.until_done()
+        await stream.final_messages()
+        await stream.final_run_steps()
+    return count
 
 
 def _official() -> Runner | None:
@@ -107,11 +117,13 @@ def _official() -> Runner | None:
         import openai
     except ImportError:
         return None
+    import importlib
+
     httpx: Any
     try:
-        import httpx2 as httpx  # openai 3.x is built on the httpx2 fork
+        httpx = importlib.import_module("httpx2")  # openai 3.x is built on the httpx2 fork
     except ImportError:
-        import httpx
+        httpx = importlib.import_module("httpx")
 
     async def official(chunks: list[bytes]) -> int:
         async def body() -> AsyncIterator[bytes]:
@@ -144,10 +156,8 @@ def available() -> dict[str, Runner]:
     runners: dict[str, Runner | None] = {
         "floor": floor,
         "ours (pipeline)": ours_pipeline,
-        "ours (AssistantStream)": _ours_stream(),
+        "EventStream": ours_events,
+        "AssistantStream": ours_stream,
         "official SDK": _official(),
     }
     return {name: fn for name, fn in runners.items() if fn is not None}
-
-
-RUNNERS = available

@@ -167,11 +167,20 @@ class EventStream:
 
     async def _close_response(self) -> None:
         response, self._response = self._response, None
-        self._chunks = None
+        chunks, self._chunks = self._chunks, None
         if response is not None:
             # Shielded: a cancelled task must still give the connection back.
             with anyio.CancelScope(shield=True):
                 await response.aclose()
+                # Finish the body iterator now rather than leaving it to the event loop's
+                # async-generator finaliser (which may run after the loop is gone). It may be
+                # suspended in another task (close() from outside): then that task finishes it.
+                aclose = getattr(chunks, "aclose", None)
+                if aclose is not None:
+                    try:
+                        await aclose()
+                    except RuntimeError:
+                        pass
 
     async def _open(self, opener: Opener) -> None:
         response = await opener()

@@ -1,0 +1,44 @@
+"""The benchmark harness runs end to end (tiny sizes; no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.__main__ import _args, main, report, run
+from benchmarks.synth import SCENARIOS
+
+
+def test_quick_run_has_every_row_and_contender(tmp_path: Path) -> None:
+    args = _args(["--quick", "--deltas", "40", "--repeat", "1", "--flat", "20,60"])
+    result = run(args)
+    names = result["runners"]
+    assert isinstance(names, list)
+    assert {"floor", "EventStream", "AssistantStream", "official SDK"} <= set(names)
+    rows = result["rows"]
+    assert isinstance(rows, list)
+    assert [(r.scenario, r.chunking) for r in rows] == [
+        (s, c) for s in SCENARIOS for c in ("1 event/chunk", "64 KiB chunks")
+    ]
+    for row in rows:
+        assert set(row.results) == set(names), row
+        assert all(m.best_us > 0 for m in row.results.values())
+    flat = result["flat"]
+    assert isinstance(flat, list)
+    assert [r.deltas for r in flat] == [20, 60]
+    text = report(result)
+    for scenario in SCENARIOS:
+        assert scenario in text
+    assert "×floor" in text and "60k" not in text and "Worst ours/floor ratio" in text
+
+
+def test_json_output(tmp_path: Path, capsys: object) -> None:
+    out = tmp_path / "bench.json"
+    argv = ["--quick", "--deltas", "20", "--repeat", "1", "--flat", "20,40"]
+    argv += ["--scenario", "long text", "--runner", "AssistantStream", "--json", str(out)]
+    assert main(argv) == 0
+    data = json.loads(out.read_text())
+    assert [r["scenario"] for r in data["rows"]] == ["long text", "long text"]
+    assert set(data["rows"][0]["results"]) == {"floor", "AssistantStream"}
+    assert data["rows"][0]["ratios_vs_floor"]["AssistantStream"] > 0
+    assert len(data["flat"]) == 2
