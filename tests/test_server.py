@@ -307,3 +307,66 @@ async def test_request_log_and_counters(api: Api) -> None:
     assert entry.headers["Content-Type"] == "application/json"
     assert api.server.runs_created(thread["id"]) == 1
     assert api.server.runs_created() == 1
+
+
+def _reference_page(
+    ids: list[str], *, limit: int, order: str, after: str | None, before: str | None
+) -> tuple[list[str], bool]:
+    """The API's cursor semantics written as a filter over positions (independent of paginate):
+    strictly past ``after`` and strictly short of ``before`` in the requested order; with only
+    ``before`` the page is the ``limit`` items nearest to it."""
+    ordered = ids if order == "asc" else ids[::-1]
+    position = {item: i for i, item in enumerate(ordered)}
+    window = [
+        item
+        for item in ordered
+        if (after is None or position[item] > position[after])
+        and (before is None or position[item] < position[before])
+    ]
+    page = window[-limit:] if before is not None and after is None else window[:limit]
+    return page, len(window) > limit
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(0, 15),
+    limit=st.integers(1, 100),
+    order=st.sampled_from(["asc", "desc"]),
+    data=st.data(),
+)
+def test_paginate_matches_the_reference_for_any_cursors(
+    n: int, limit: int, order: str, data: st.DataObject
+) -> None:
+    ids = [f"x{i:02d}" for i in range(n)]
+    cursor = st.none() | st.sampled_from(ids) if ids else st.none()
+    after = data.draw(cursor, label="after")
+    before = data.draw(cursor, label="before")
+    page = paginate([{"id": i} for i in ids], limit=limit, order=order, after=after, before=before)
+    expected, has_more = _reference_page(ids, limit=limit, order=order, after=after, before=before)
+    got = [item["id"] for item in page["data"]]
+    assert got == expected
+    assert page["has_more"] is has_more
+    assert page["first_id"] == (got[0] if got else None)
+    assert page["last_id"] == (got[-1] if got else None)
+
+
+async def test_limit_bounds_over_http(api: Api) -> None:
+    store = api.server.store
+    for i in range(101):  # straight into the store: 101 POSTs would only slow the test down
+        store.add_assistant({"model": f"m{i}"})
+    ids = list(store.assistants)
+    page = await api.get("/assistants", params={"limit": 100, "order": "asc"})
+    assert [a["id"] for a in page["data"]] == ids[:100] and page["has_more"] is True
+    page = await api.get("/assistants", params={"limit": 100, "order": "asc", "after": ids[99]})
+    assert [a["id"] for a in page["data"]] == ids[100:] and page["has_more"] is False
+    page = await api.get("/assistants", params={"limit": 1, "before": ids[50]})
+    assert [a["id"] for a in page["data"]] == [ids[51]] and page["has_more"] is True
+    page = await api.get(
+        "/assistants", params={"limit": 5, "order": "asc", "after": ids[10], "before": ids[13]}
+    )
+    assert [a["id"] for a in page["data"]] == ids[11:13] and page["has_more"] is False
+    for bad in ("0", "101", "-1"):
+        reply = await api.error("GET", "/assistants", params={"limit": bad})
+        assert reply.status == 400 and reply.body["error"]["param"] == "limit"
+    bad_before = await api.error("GET", "/assistants", params={"before": "asst_nope"})
+    assert bad_before.status == 400 and bad_before.body["error"]["param"] == "before"
