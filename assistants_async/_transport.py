@@ -218,6 +218,8 @@ class AiohttpTransport:
         self._tcp_keepalive = tcp_keepalive
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        # Bodies handed out and not closed yet: aclose() must wake their readers itself.
+        self._open_bodies: set[_AiohttpBody] = set()
 
     @property
     def owns_session(self) -> bool:
@@ -270,8 +272,13 @@ class AiohttpTransport:
             mapped = _map_error(exc, request, before_response=True)
             if mapped is None:
                 raise
+            if self._closed:
+                # aclose() cut this request off: not a network failure to retry.
+                raise ClientClosedError(
+                    "the client was closed while this request was sent"
+                ) from None
             raise mapped from _safe_cause(exc)
-        body = _AiohttpBody(raw, request)
+        body = _AiohttpBody(raw, request, self._open_bodies)
         return Response(
             raw.status,
             headers=raw.headers,
@@ -281,7 +288,14 @@ class AiohttpTransport:
         )
 
     async def aclose(self) -> None:
+        """Close the session if we created it. Responses still being read (a stream in another
+        task) fail at once with ``ClientClosedError``: aiohttp's connector close drops their
+        payload without waking the reader, which would otherwise wait for ``Timeout.read``."""
         self._closed = True
+        for body in list(self._open_bodies):
+            body.abort(
+                ClientClosedError("the client was closed while this response was being read")
+            )
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
@@ -294,10 +308,14 @@ class AiohttpTransport:
 class _AiohttpBody:
     """The body of an aiohttp response as an async iterable of chunks, with errors mapped."""
 
-    def __init__(self, raw: aiohttp.ClientResponse, request: Request) -> None:
+    def __init__(
+        self, raw: aiohttp.ClientResponse, request: Request, registry: set[_AiohttpBody]
+    ) -> None:
         self._raw = raw
         self._request = request
         self._finished = False
+        self._registry = registry
+        registry.add(self)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iterate()
@@ -315,10 +333,17 @@ class _AiohttpBody:
 
     async def close(self) -> None:
         # A fully read body goes back to the pool; a half-read one must not be reused.
+        self._registry.discard(self)
         if self._finished:
             self._raw.release()
         else:
             self._raw.close()
+
+    def abort(self, exc: BaseException) -> None:
+        """Fail a reader that may be waiting in another task, and drop the connection."""
+        self._registry.discard(self)
+        self._raw.content.set_exception(exc)
+        self._raw.close()
 
 
 def _map_error(

@@ -1,0 +1,285 @@
+"""Fault catalogue, broken connections over real sockets: refused, dropped before / after the
+request was handled (FIN and RST), dropped after the headers and mid-body, stalls. GETs are
+retried; a run-creating POST whose outcome is unknown is never replayed
+(``AmbiguousOutcomeError``) (reliability.md 4.2 #1-#6, #40)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import aiohttp
+import pytest
+from fault_support import Harness, RawServer, eventually, open_sockets
+
+from assistants_async import _errors as errors
+from assistants_async._config import Timeout
+from assistants_async.testing import Disconnect, Stall
+
+RUNS = "/threads/*/runs"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("method_path", ["GET /assistants", "POST /threads/x/runs"])
+async def test_connection_refused_is_retried_then_typed(harness: Harness, method_path: str) -> None:
+    # Nothing was sent, so even a run creation is safe to retry.
+    port = _free_port()
+    client = harness.client(max_retries=2, base_url=f"http://127.0.0.1:{port}/v1")
+    with pytest.raises(errors.APIConnectionError) as info:
+        if method_path.startswith("GET"):
+            await client.assistants.list()
+        else:
+            await client.threads.runs.create("x", assistant_id="a")
+    exc = info.value
+    assert type(exc) is errors.APIConnectionError
+    assert exc.request_sent is False
+    assert isinstance(exc.__cause__, aiohttp.ClientConnectorError)
+    assert len(harness.sleeps.delays) == 2
+    assert 0.375 <= harness.sleeps.delays[0] <= 0.5 and 0.75 <= harness.sleeps.delays[1] <= 1.0
+    await client.aclose()
+    assert open_sockets(port) == 0
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_get_dropped_without_response_is_retried(
+    harness: Harness, reset: bool, when: Any
+) -> None:
+    """aiohttp itself replays an idempotent request once, at once, when the connection closes
+    without a response (RFC 9112 9.3.1, meant for stale keep-alive connections); our retry
+    loop (counted in X-Retry-Count, with backoff) comes on top of that."""
+    client = harness.client()
+    harness.server.faults.add("GET", "/assistants", Disconnect(when=when, reset=reset), times=2)
+    page = await client.assistants.list()
+    assert page.data == []
+    attempts = harness.server.requests.matching("GET", "/assistants")
+    assert [r.headers["X-Retry-Count"] for r in attempts] == ["0", "0", "1"]
+    assert len(harness.sleeps.delays) == 1
+    await harness.assert_released(client)
+
+
+async def test_get_dropped_on_every_attempt_is_a_connection_error(harness: Harness) -> None:
+    client = harness.client(max_retries=1)
+    harness.server.faults.add("GET", "/assistants", Disconnect(), times=None)
+    with pytest.raises(errors.APIConnectionError) as info:
+        await client.assistants.list()
+    assert type(info.value) is errors.APIConnectionError
+    assert info.value.request_sent is True
+    assert isinstance(info.value.__cause__, aiohttp.ServerDisconnectedError)
+    assert harness.server.requests.count("GET", "/assistants") == 4  # (1 + 1 replay) x 2
+    await harness.assert_released(client)
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+async def test_run_creation_dropped_after_commit_is_ambiguous_not_replayed(
+    harness: Harness, reset: bool
+) -> None:
+    client = harness.client()
+    thread_id, assistant_id = await harness.thread_and_assistant(client)
+    harness.server.faults.add("POST", RUNS, Disconnect(when="after", reset=reset))
+    with pytest.raises(errors.AmbiguousOutcomeError) as info:
+        await client.threads.runs.create(thread_id, assistant_id=assistant_id)
+    posts = harness.server.requests.matching("POST", RUNS)
+    assert len(posts) == 1  # never replayed
+    assert harness.server.runs_created(thread_id) == 1  # the server did act
+    assert info.value.idempotency_key == posts[0].headers["Idempotency-Key"]
+    assert isinstance(info.value.__cause__, errors.APIConnectionError)
+    assert harness.sleeps.delays == []
+    # the caller reconciles: exactly one run exists
+    runs = await client.threads.runs.list(thread_id)
+    assert len(runs.data) == 1
+    await harness.assert_released(client)
+
+
+async def test_run_creation_dropped_before_handling_is_still_ambiguous(harness: Harness) -> None:
+    # The client cannot tell "before" from "after": both look like a dropped connection.
+    client = harness.client()
+    thread_id, assistant_id = await harness.thread_and_assistant(client)
+    harness.server.faults.add("POST", "/threads/runs", Disconnect(when="before"))
+    with pytest.raises(errors.AmbiguousOutcomeError):
+        await client.threads.create_and_run(assistant_id=assistant_id)
+    assert harness.server.requests.count("POST", "/threads/runs") == 1
+    assert harness.server.runs_created() == 0
+    await harness.assert_released(client)
+
+
+async def test_submit_tool_outputs_dropped_is_ambiguous(harness: Harness) -> None:
+    client = harness.client()
+    thread_id, assistant_id = await harness.thread_and_assistant(client, "call f {}")
+    run = await client.threads.runs.create_and_poll(thread_id=thread_id, assistant_id=assistant_id)
+    assert run.status == "requires_action" and run.required_action is not None
+    call = run.required_action.submit_tool_outputs.tool_calls[0]
+    harness.server.faults.add("POST", "/threads/*/runs/*/submit_tool_outputs", Disconnect("after"))
+    with pytest.raises(errors.AmbiguousOutcomeError):
+        await client.threads.runs.submit_tool_outputs(
+            run.id, thread_id=thread_id, tool_outputs=[{"tool_call_id": call.id, "output": "x"}]
+        )
+    assert harness.server.requests.count("POST", "/threads/*/runs/*/submit_tool_outputs") == 1
+    await harness.assert_released(client)
+
+
+async def test_other_posts_are_replayed_with_the_same_idempotency_key(harness: Harness) -> None:
+    # Only run-creating POSTs are held back; a thread create is replayed (documented: a server
+    # that ignores Idempotency-Key may then hold two threads).
+    client = harness.client()
+    harness.server.faults.add("POST", "/threads", Disconnect(when="before"))
+    thread = await client.threads.create()
+    posts = harness.server.requests.matching("POST", "/threads")
+    assert len(posts) == 2
+    assert posts[0].headers["Idempotency-Key"] == posts[1].headers["Idempotency-Key"]
+    assert [p.headers["X-Retry-Count"] for p in posts] == ["0", "1"]
+    assert (await client.threads.retrieve(thread.id)).id == thread.id
+    await harness.assert_released(client)
+
+
+async def test_get_stalled_before_headers_times_out_per_attempt_and_is_retried(
+    harness: Harness,
+) -> None:
+    client = harness.client(max_retries=1, timeout=Timeout(connect=1, read=0.15, total=5))
+    harness.server.faults.add("GET", "/assistants", Stall(5), times=None)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(errors.APITimeoutError) as info:
+        await client.assistants.list()
+    elapsed = loop.time() - started
+    assert 0.29 <= elapsed < 1.0  # two attempts of ~0.15 s each
+    assert "waiting for the response" in str(info.value)
+    assert harness.server.requests.count("GET", "/assistants") == 2
+    await harness.assert_released(client)
+
+
+async def test_get_stalled_after_headers_times_out_reading_the_body(harness: Harness) -> None:
+    client = harness.client(max_retries=0, timeout=Timeout(connect=1, read=0.15, total=5))
+    harness.server.faults.add("GET", "/assistants", Stall(5, headers_first=True))
+    with pytest.raises(errors.APITimeoutError) as info:
+        await client.assistants.list()
+    assert "reading the response body" in str(info.value)
+    await harness.assert_released(client)
+
+
+async def test_get_stalled_after_headers_then_recovers_on_retry(harness: Harness) -> None:
+    client = harness.client(max_retries=1, timeout=Timeout(connect=1, read=0.15, total=5))
+    harness.server.faults.add("GET", "/assistants", Stall(5, headers_first=True))
+    page = await client.assistants.list()
+    assert page.data == []
+    assert harness.server.requests.count("GET", "/assistants") == 2
+    await harness.assert_released(client)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_run_creation_timeout_is_never_replayed(harness: Harness, when: Any) -> None:
+    client = harness.client(max_retries=2, timeout=Timeout(connect=1, read=0.15, total=5))
+    thread_id, assistant_id = await harness.thread_and_assistant(client)
+    harness.server.faults.add("POST", RUNS, Stall(5, when=when))
+    with pytest.raises(errors.AmbiguousOutcomeError) as info:
+        await client.threads.runs.create(thread_id, assistant_id=assistant_id)
+    assert isinstance(info.value.__cause__, errors.APITimeoutError)
+    assert harness.server.requests.count("POST", RUNS) == 1
+    assert harness.server.runs_created(thread_id) == (1 if when == "after" else 0)
+    await harness.assert_released(client)
+
+
+# -- protocol abuse from a raw asyncio server ----------------------------------------------------
+
+
+async def _headers_then(writer: asyncio.StreamWriter, body: bytes, length: int) -> None:
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {length}\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+
+
+@pytest.mark.parametrize("shape", ["headers-only", "mid-body", "mid-chunk"], ids=lambda s: str(s))
+async def test_get_cut_after_headers_or_mid_body_is_retried(
+    harness: Harness, raw_server: Any, shape: str
+) -> None:
+    good = b'{"object":"list","data":[],"first_id":null,"last_id":null,"has_more":false}'
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if raw.connections > 1:
+            await _headers_then(writer, good, len(good))
+            return
+        if shape == "headers-only":
+            await _headers_then(writer, b"", len(good))
+        elif shape == "mid-body":
+            await _headers_then(writer, good[:20], len(good))
+        else:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n64\r\n" + good[:40]
+            )
+            await writer.drain()
+
+    raw: RawServer = await raw_server(handler)
+    client = harness.client(base_url=raw.url)
+    page = await client.assistants.list()
+    assert page.data == [] and page.has_more is False
+    assert raw.connections == 2
+    assert len(harness.sleeps.delays) == 1
+    await client.aclose()
+    assert await eventually(lambda: open_sockets(raw.port) == 0)
+
+
+async def test_body_cut_mid_way_on_every_attempt_is_a_connection_error(
+    harness: Harness, raw_server: Any
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _headers_then(writer, b'{"object":"li', 500)
+
+    raw: RawServer = await raw_server(handler)
+    client = harness.client(max_retries=1, base_url=raw.url)
+    with pytest.raises(errors.APIConnectionError) as info:
+        await client.assistants.list()
+    assert isinstance(info.value.__cause__, aiohttp.ClientPayloadError)
+    assert raw.connections == 2
+    await client.aclose()
+    assert await eventually(lambda: open_sockets(raw.port) == 0)
+
+
+async def test_run_creation_cut_mid_body_is_ambiguous(harness: Harness, raw_server: Any) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _headers_then(writer, b'{"id":"run_1","obj', 400)
+
+    raw: RawServer = await raw_server(handler)
+    client = harness.client(max_retries=2, base_url=raw.url)
+    with pytest.raises(errors.AmbiguousOutcomeError):
+        await client.threads.runs.create("thread_1", assistant_id="asst_1")
+    assert raw.connections == 1
+    await client.aclose()
+    assert await eventually(lambda: open_sockets(raw.port) == 0)
+
+
+async def test_stale_keep_alive_connection_closed_by_the_server(
+    harness: Harness, raw_server: Any
+) -> None:
+    """The server answers, keeps the connection, then closes it while idle; the next request
+    must not fail with a raw aiohttp error (aiohttp may reuse the dead socket)."""
+    good = b'{"object":"list","data":[],"first_id":null,"last_id":null,"has_more":false}'
+    closed = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+            + f"Content-Length: {len(good)}\r\n\r\n".encode()
+            + good
+        )
+        await writer.drain()
+        if raw.connections == 1:
+            closed.set()  # FIN right after the answer: the pooled connection is now stale
+
+    raw: RawServer = await raw_server(handler)
+    client = harness.client(base_url=raw.url)
+    await client.assistants.list()
+    await closed.wait()
+    page = await client.assistants.list()  # reused or reconnected: either way it succeeds
+    assert page.data == []
+    await client.aclose()
+    assert await eventually(lambda: open_sockets(raw.port) == 0)
