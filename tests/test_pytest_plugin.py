@@ -187,3 +187,17 @@ def test_the_testing_doc_examples_pass_as_user_tests(project: pytest.Pytester) -
     assert expected >= 9
     result = project.runpytest()
     result.assert_outcomes(passed=expected)
+
+
+def test_the_fixtures_come_from_the_installed_entry_point(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_ep="""
+        async def test_needs_the_plugin(assistants_server):
+            pass
+        """
+    )
+    project.runpytest().assert_outcomes(passed=1)
+    # disabling the entry point by its name removes the fixtures
+    result = project.runpytest("-p", "no:assistants_async")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'assistants_server' not found*"])
