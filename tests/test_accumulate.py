@@ -564,3 +564,50 @@ def test_a_delta_after_the_terminal_object_builds_on_it() -> None:
     [msg] = acc.final_messages()
     assert msg.content[0].text.value == "done!"
     assert msg.status == "completed"
+
+
+# -- the hot paths give what the general merge gives ------------------------------------------
+
+_piece = st.text(alphabet='ab{}":\n', max_size=4)
+_tool_call_delta = st.one_of(
+    st.builds(fn_call, st.integers(0, 2), arguments=_piece),
+    st.builds(lambda i, n: fn_call(i, name=n), st.integers(0, 2), st.sampled_from(["f", "g"])),
+    st.builds(
+        lambda i, s: {"index": i, "type": "code_interpreter", "code_interpreter": {"input": s}},
+        st.integers(0, 2),
+        _piece,
+    ),
+    st.builds(
+        lambda i, o, kind, s: {
+            "index": i,
+            "type": "code_interpreter",
+            "code_interpreter": {"outputs": [{"index": o, "type": kind, "logs": s}]},
+        },
+        st.integers(0, 2),
+        st.integers(0, 1),
+        st.sampled_from(["logs", "image"]),
+        _piece,
+    ),
+    st.builds(  # an extra field the models do not know: kept, so never the hot path
+        lambda i, s: {**fn_call(i, arguments=s), "extra": 1}, st.integers(0, 2), _piece
+    ),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(batches=st.lists(st.lists(_tool_call_delta, min_size=1, max_size=2), max_size=30))
+def test_tool_call_hot_path_matches_the_general_merge(batches: list[list[dict[str, Any]]]) -> None:
+    from assistants_async.streaming import accumulate
+
+    events = [ev("thread.run.step.created", step())]
+    events += [sdelta("step_1", *batch) for batch in batches]
+    fast, slow = started(), started()
+    general_only = pytest.MonkeyPatch()
+    for event in events:
+        touched = fast.accumulate(event)
+        with general_only.context() as patched:
+            patched.setattr(accumulate.RunStepSnapshot, "_append_call", lambda self, d: None)
+            assert slow.accumulate(event) == touched
+        # Same snapshot after every delta (materialised in the middle, as callbacks do).
+        assert fast.run_steps["step_1"].model() == slow.run_steps["step_1"].model()
+    assert fast.final_run_steps() == slow.final_run_steps()

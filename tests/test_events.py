@@ -73,6 +73,13 @@ def test_every_known_name_has_a_validator(shared_dir: Path) -> None:
         parsed = parse_event(E(name, samples[data_type]))
         assert type(parsed) is event_model
         assert isinstance(parsed.data, data_type)  # type: ignore[union-attr]
+        # Built without re-validation, yet the same as the validating constructor's model.
+        validated = event_model(event=name, data=parsed.data)
+        assert parsed == validated
+        assert parsed.model_fields_set == validated.model_fields_set
+        assert parsed.model_extra == validated.model_extra
+        assert parsed.model_dump() == validated.model_dump()
+        assert parsed.model_copy(update={}) == validated
         checked += 1
     assert checked == len(EVENT_DATA_MODELS) - 2
 

@@ -49,6 +49,12 @@ from ..types.run_step import (
     UnknownStepDetails,
     UnknownToolCall,
 )
+from ..types.run_step_delta import (
+    CodeInterpreterLogs,
+    CodeInterpreterToolCallDelta,
+    FunctionToolCallDelta,
+    ToolCallDeltaObject,
+)
 
 __all__ = [
     "MAX_DELTA_INDEX",
@@ -99,6 +105,14 @@ class _Indexed:
 
 _CONTENT_ONLY: Final = frozenset({"content"})
 _VALUE_ONLY: Final = frozenset({"value"})
+_STEP_DETAILS_ONLY: Final = frozenset({"step_details"})
+_TOOL_CALLS_DETAILS: Final = frozenset({"type", "tool_calls"})
+_FUNCTION_CALL: Final = frozenset({"index", "type", "function"})
+_ARGUMENTS_ONLY: Final = frozenset({"arguments"})
+_CODE_CALL: Final = frozenset({"index", "type", "code_interpreter"})
+_INPUT_ONLY: Final = frozenset({"input"})
+_OUTPUTS_ONLY: Final = frozenset({"outputs"})
+_LOGS_OUTPUT: Final = frozenset({"index", "type", "logs"})
 _EMPTY_SPEC: Final[dict[str, Any]] = {}
 _BLOCK_SPEC: Final[dict[str, Any]] = {
     "text": {"value": APPEND, "annotations": _Indexed(_EMPTY_SPEC)},
@@ -500,6 +514,8 @@ class RunStepSnapshot(_Snapshot):
         """Merge a ``RunStepDelta``; returns ``(tool-call index, created)`` per tool call."""
         self._touch()
         node = self._node
+        if delta.model_fields_set == _STEP_DETAILS_ONLY and (fast := self._append_call(delta)):
+            return fast
         touched: list[tuple[int, bool]] = []
         for key, value in _fields(delta):
             if key != "step_details" or value is None:
@@ -516,6 +532,75 @@ class RunStepSnapshot(_Snapshot):
                 else:
                     _merge_field(details, dkey, dvalue, _EMPTY_SPEC)
         return touched
+
+    def _append_call(self, delta: Any) -> list[tuple[int, bool]] | None:
+        """The hot path: one streamed string (function arguments, code input, or the logs of
+        an existing logs output) for a tool call that already exists. Anything else -- a new
+        call, an id or name, an extra field -- returns None and takes the general merge,
+        which gives the same result."""
+        details = delta.step_details
+        if type(details) is not ToolCallDeltaObject:
+            return None
+        calls = details.tool_calls
+        if details.model_fields_set != _TOOL_CALLS_DETAILS or calls is None or len(calls) != 1:
+            return None
+        call: Any = calls[0]
+        items = self._items()
+        index: int = call.index
+        if items is None or not 0 <= index < len(items.items):
+            return None
+        slot = items.items[index]
+        if slot is None or slot.get("type") != call.type:
+            return None
+        kind = type(call)
+        target: Any
+        if kind is FunctionToolCallDelta:
+            inner = call.function
+            if (
+                call.model_fields_set != _FUNCTION_CALL
+                or inner is None
+                or inner.model_fields_set != _ARGUMENTS_ONLY
+                or inner.arguments is None
+            ):
+                return None
+            target = slot.get("function")
+            piece = inner.arguments
+            target = target.get("arguments") if type(target) is dict else None
+        elif kind is CodeInterpreterToolCallDelta:
+            code = call.code_interpreter
+            if call.model_fields_set != _CODE_CALL or code is None:
+                return None
+            target = slot.get("code_interpreter")
+            if type(target) is not dict:
+                return None
+            fields = code.model_fields_set
+            if fields == _INPUT_ONLY and code.input is not None:
+                piece = code.input
+                target = target.get("input")
+            elif fields == _OUTPUTS_ONLY and code.outputs is not None and len(code.outputs) == 1:
+                output = code.outputs[0]
+                outputs = target.get("outputs")
+                if (
+                    type(output) is not CodeInterpreterLogs
+                    or output.model_fields_set != _LOGS_OUTPUT
+                    or output.logs is None
+                    or type(outputs) is not _IndexedList
+                    or not 0 <= output.index < len(outputs.items)
+                ):
+                    return None
+                entry = outputs.items[output.index]
+                if entry is None or entry.get("type") != "logs":
+                    return None
+                piece = output.logs
+                target = entry.get("logs")
+            else:
+                return None
+        else:
+            return None
+        if type(target) is not _Fragments:
+            return None
+        target.append(piece)
+        return [(index, False)]
 
     def model(self) -> RunStep:
         cached = self._cache

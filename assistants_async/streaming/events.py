@@ -43,9 +43,34 @@ def _validator(data_type: Any) -> _Validator:
     return TypeAdapter[Any](data_type).validate_json
 
 
-# event name -> (event model, data validator); "error" and "done" are handled before lookup.
-_PARSERS: Mapping[str, tuple[type[BaseModel], _Validator]] = {
-    name: (event_model, _validator(data_type))
+_new = object.__new__
+_set = object.__setattr__
+_Builder = Callable[[str, Any], BaseModel]
+
+
+def _builder(event_model: type[BaseModel]) -> _Builder:
+    """``event_model(event=name, data=data)`` for already validated ``data``.
+
+    For the models declaring exactly ``event`` and ``data`` (all but ``thread.created``)
+    this skips validating again what was just validated, as ``model_construct`` does but
+    at a third of its cost (it is on every event's path)."""
+    if set(event_model.model_fields) != {"event", "data"}:
+        return lambda name, data: event_model(event=name, data=data)
+
+    def build(name: str, data: Any) -> BaseModel:
+        event = _new(event_model)
+        _set(event, "__dict__", {"event": name, "data": data})
+        _set(event, "__pydantic_fields_set__", {"event", "data"})
+        _set(event, "__pydantic_extra__", {})
+        _set(event, "__pydantic_private__", None)
+        return event
+
+    return build
+
+
+# event name -> (event builder, data validator); "error" and "done" are handled before lookup.
+_PARSERS: Mapping[str, tuple[_Builder, _Validator]] = {
+    name: (_builder(event_model), _validator(data_type))
     for name, (event_model, data_type) in EVENT_DATA_MODELS.items()
     if name not in ("error", "done")
 }
@@ -60,12 +85,12 @@ def parse_event(sse: ServerSentEvent) -> AssistantStreamEvent | None:
     name = sse.event
     parser = _PARSERS.get(name)
     if parser is not None:
-        event_model, validate = parser
+        build, validate = parser
         try:
             data = validate(sse.data)
         except ValidationError as exc:
             raise _decode_error(name, sse.data, exc) from exc
-        return cast(AssistantStreamEvent, event_model(event=name, data=data))
+        return cast(AssistantStreamEvent, build(name, data))
     if name == "done" or sse.data == DONE_DATA:
         return None
     if name == "error":

@@ -234,7 +234,13 @@ class EventStream:
             self._deadline = anyio.current_time() + self._event_timeout
         try:
             while True:
-                sse = await self._next_sse()
+                # Events already decoded from the last chunk are taken without an await.
+                pending, pos = self._pending, self._pending_pos
+                if pos < len(pending):
+                    sse: ServerSentEvent | None = pending[pos]
+                    self._pending_pos = pos + 1
+                else:
+                    sse = await self._next_sse()
                 if sse is None:
                     return await self._on_response_end()
                 event = parse_event(sse)
@@ -506,42 +512,40 @@ class AssistantStream(EventStream, Generic[HandlerT]):
 
     # -- iteration ------------------------------------------------------------------------
     async def _next_event(self) -> AssistantStreamEvent | None:
+        # One coroutine per event on the hot path: the loop is inlined, not delegated.
         try:
-            return await self._next_dispatched()
+            while True:
+                event = await super()._next_event()
+                if event is None:
+                    run = self._acc.run
+                    if (
+                        self._continuation is not None
+                        and run is not None
+                        and run.status == "requires_action"
+                        and not self._closed
+                        and self._exhausted
+                    ):
+                        opener = await self._continuation(self, run)
+                        if opener is not None:
+                            self._exhausted = False
+                            await self._open(opener)
+                            continue
+                    await self._end()
+                    return None
+                name = event.event
+                touched = self._acc.accumulate(event)
+                if name.startswith("thread.message."):
+                    self._current_message_id = getattr(event.data, "id", None)
+                elif name.startswith("thread.run.step."):
+                    self._current_step_id = getattr(event.data, "id", None)
+                if self._dispatcher is not None:
+                    await self._dispatcher.dispatch(event, touched)
+                return event
         except BaseException as exc:
             self._exhausted = True
             await self._close_response()
             await self._notify_exception(exc)
             raise
-
-    async def _next_dispatched(self) -> AssistantStreamEvent | None:
-        while True:
-            event = await super()._next_event()
-            if event is None:
-                run = self._acc.run
-                if (
-                    self._continuation is not None
-                    and run is not None
-                    and run.status == "requires_action"
-                    and not self._closed
-                    and self._exhausted
-                ):
-                    opener = await self._continuation(self, run)
-                    if opener is not None:
-                        self._exhausted = False
-                        await self._open(opener)
-                        continue
-                await self._end()
-                return None
-            name = event.event
-            touched = self._acc.accumulate(event)
-            if name.startswith("thread.message."):
-                self._current_message_id = getattr(event.data, "id", None)
-            elif name.startswith("thread.run.step."):
-                self._current_step_id = getattr(event.data, "id", None)
-            if self._dispatcher is not None:
-                await self._dispatcher.dispatch(event, touched)
-            return event
 
     async def _notify_exception(self, exc: BaseException) -> None:
         handler = self._handler
