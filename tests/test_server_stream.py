@@ -20,6 +20,8 @@ from assistants_async.testing import (
     AssistantsServer,
     CodeInterpreter,
     FileCitation,
+    FileSearch,
+    FileSearchResult,
     FunctionCall,
     FunctionCalls,
     Rule,
@@ -550,3 +552,46 @@ def test_check_event_rejects_a_wrong_shape() -> None:
     # the validator used by these tests is not a rubber stamp
     with pytest.raises(AssertionError):
         check_event("thread.run.created", json.dumps({"id": "x", "object": "thread.run"}))
+
+
+async def test_images_file_search_and_text_in_one_streamed_turn(make_api: Any) -> None:
+    model = ScriptedModel(
+        [
+            CodeInterpreter(input="plot()", logs="drawn\n", image_file_ids=["file-img1"]),
+            FileSearch([FileSearchResult("file-doc", "doc.txt", score=0.7, content="hit")]),
+            Text("summary"),
+        ]
+    )
+    api = await make_api(model)
+    assistant = await api.assistant()
+    thread = await api.thread("x")
+    events = await api.stream(f"/threads/{thread['id']}/runs", {"assistant_id": assistant["id"]})
+    completed_steps = [e.json() for e in events if e.event == "thread.run.step.completed"]
+    assert [s["type"] for s in completed_steps] == ["tool_calls", "tool_calls", "message_creation"]
+    code = completed_steps[0]["step_details"]["tool_calls"][0]["code_interpreter"]
+    assert code["outputs"] == [
+        {"type": "logs", "logs": "drawn\n"},
+        {"type": "image", "image": {"file_id": "file-img1"}},
+    ]
+    search = completed_steps[1]["step_details"]["tool_calls"][0]
+    assert search["type"] == "file_search"
+    assert search["file_search"]["results"][0]["file_id"] == "file-doc"
+    assert events[-2].event == "thread.run.completed"
+
+
+async def test_a_client_leaving_mid_stream_does_not_stop_the_run(make_api: Any) -> None:
+    api = await make_api(ScriptedModel(Text("a reply that keeps going after the client left")))
+    assistant = await api.assistant()
+    thread = await api.thread("x")
+    url = f"{api.server.url}/threads/{thread['id']}/runs"
+    async with api.session.post(url, json={"assistant_id": assistant["id"], "stream": True}) as r:
+        await r.content.readuntil(b"\n\n")  # thread.run.created, then hang up
+        r.close()
+    (run,) = api.server.store.threads[thread["id"]].runs.values()
+    done = await api.wait_run(thread["id"], run.id, until={"completed"})
+    assert done["status"] == "completed"
+    assert run.listeners == []
+    message = await reply_of(api, thread["id"], run.id)
+    assert (
+        message["content"][0]["text"]["value"] == "a reply that keeps going after the client left"
+    )
