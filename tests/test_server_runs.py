@@ -383,7 +383,7 @@ async def test_polling_sees_queued_in_progress_then_completed(make_api: Any) -> 
     thread = await api.thread("x")
     tid = thread["id"]
     run = await api.post(f"/threads/{tid}/runs", {"assistant_id": assistant["id"]})
-    seen = []
+    seen: list[str] = []
     while True:
         status = (await api.get(f"/threads/{tid}/runs/{run['id']}"))["status"]
         if not seen or seen[-1] != status:
@@ -494,7 +494,7 @@ async def test_unknown_ids_are_404_on_every_nested_route(make_api: Any) -> None:
     run = await api.post(f"/threads/{tid}/runs", {"assistant_id": assistant["id"]})
     await api.wait_run(tid, run["id"], until={"completed"})
     rid = run["id"]
-    cases = [
+    cases: list[tuple[str, str, Any, str]] = [
         ("GET", "/assistants/asst_x", None, "assistant"),
         ("POST", "/assistants/asst_x", {}, "assistant"),
         ("DELETE", "/assistants/asst_x", None, "assistant"),

@@ -220,7 +220,7 @@ async def test_every_event_is_flushed_before_the_run_moves_on(make_api: Any) -> 
         emitted += 1
         original_emit(run, name, data)
 
-    engine.emit = counting_emit  # type: ignore[method-assign]
+    engine.emit = counting_emit
     assistant = await api.assistant()
     thread = await api.thread("x")
     url = f"{api.server.url}/threads/{thread['id']}/runs"
@@ -448,7 +448,7 @@ async def test_scripted_turns_then_rules_then_fallback(make_api: Any) -> None:
             Rule(
                 lambda ctx: ctx.tool_outputs is not None,
                 lambda ctx: [Text(f"got {ctx.tool_outputs[0].output}")],
-            ),  # type: ignore[index]
+            ),
             Rule("once", Text("only once"), times=1),
         ],
     )
@@ -595,3 +595,31 @@ async def test_a_client_leaving_mid_stream_does_not_stop_the_run(make_api: Any) 
     assert (
         message["content"][0]["text"]["value"] == "a reply that keeps going after the client left"
     )
+
+
+async def test_concurrent_streams_stay_separate(make_api: Any) -> None:
+    api = await make_api()
+    assistant = await api.assistant()
+
+    async def one(i: int) -> tuple[int, list[Event]]:
+        body = {
+            "assistant_id": assistant["id"],
+            "thread": {"messages": [{"role": "user", "content": f"message number {i}"}]},
+        }
+        return i, await api.stream("/threads/runs", body)
+
+    results = await asyncio.gather(*(one(i) for i in range(20)))
+    run_ids = set()
+    for i, events in results:
+        assert "".join(deltas(events)) == f"Echo: message number {i}"
+        run_id = events[1].json()["id"]
+        run_ids.add(run_id)
+        message_ids = {e.json()["id"] for e in events if e.event == "thread.message.created"}
+        for event in events[1:-1]:
+            data = event.json()
+            if event.event == "thread.message.delta":
+                assert data["id"] in message_ids
+            else:
+                assert run_id in (data.get("id"), data.get("run_id")), event.event
+        assert events[-2].event == "thread.run.completed"
+    assert len(run_ids) == 20
