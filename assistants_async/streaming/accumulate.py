@@ -425,10 +425,13 @@ class MessageSnapshot(_Snapshot):
 
     def apply_delta(self, delta: Any) -> list[tuple[int, bool]]:
         """Merge a ``MessageDelta``; returns ``(content index, created)`` per content part."""
-        self._touch()
-        node = self._node
-        if delta.model_fields_set == _CONTENT_ONLY and (fast := self._append_text(delta)):
+        if self._final is None:
+            self._cache = None
+        else:
+            self._touch()
+        if delta.__pydantic_fields_set__ == _CONTENT_ONLY and (fast := self._append_text(delta)):
             return fast
+        node = self._node
         touched: list[tuple[int, bool]] = []
         for key, value in _fields(delta):
             if key == "content":
@@ -447,11 +450,14 @@ class MessageSnapshot(_Snapshot):
         if type(part) is not TextDeltaBlock or part.text is None:
             return None
         text = part.text
-        if text.model_fields_set != _VALUE_ONLY or text.value is None:
+        value = text.value
+        if text.__pydantic_fields_set__ != _VALUE_ONLY or value is None:
             return None
-        items = self._items()
+        items = self._node.get("content")
+        if type(items) is not _IndexedList:
+            return None
         index = part.index
-        if items is None or not 0 <= index < len(items.items):
+        if not 0 <= index < len(items.items):
             return None
         block = items.items[index]
         if block is None or block.get("type") != "text":
@@ -460,7 +466,8 @@ class MessageSnapshot(_Snapshot):
         fragments = node.get("value") if type(node) is dict else None
         if type(fragments) is not _Fragments:
             return None
-        fragments.append(text.value)
+        if value:
+            fragments.parts.append(value)
         return [(index, False)]
 
     def model(self) -> Message:
@@ -512,10 +519,15 @@ class RunStepSnapshot(_Snapshot):
 
     def apply_delta(self, delta: Any) -> list[tuple[int, bool]]:
         """Merge a ``RunStepDelta``; returns ``(tool-call index, created)`` per tool call."""
-        self._touch()
-        node = self._node
-        if delta.model_fields_set == _STEP_DETAILS_ONLY and (fast := self._append_call(delta)):
+        if self._final is None:
+            self._cache = None
+        else:
+            self._touch()
+        if delta.__pydantic_fields_set__ == _STEP_DETAILS_ONLY and (
+            fast := self._append_call(delta)
+        ):
             return fast
+        node = self._node
         touched: list[tuple[int, bool]] = []
         for key, value in _fields(delta):
             if key != "step_details" or value is None:
@@ -542,12 +554,17 @@ class RunStepSnapshot(_Snapshot):
         if type(details) is not ToolCallDeltaObject:
             return None
         calls = details.tool_calls
-        if details.model_fields_set != _TOOL_CALLS_DETAILS or calls is None or len(calls) != 1:
+        if (
+            details.__pydantic_fields_set__ != _TOOL_CALLS_DETAILS
+            or calls is None
+            or len(calls) != 1
+        ):
             return None
         call: Any = calls[0]
-        items = self._items()
+        node = self._node.get("step_details")
+        items = node.get("tool_calls") if type(node) is dict else None
         index: int = call.index
-        if items is None or not 0 <= index < len(items.items):
+        if type(items) is not _IndexedList or not 0 <= index < len(items.items):
             return None
         slot = items.items[index]
         if slot is None or slot.get("type") != call.type:
@@ -557,9 +574,9 @@ class RunStepSnapshot(_Snapshot):
         if kind is FunctionToolCallDelta:
             inner = call.function
             if (
-                call.model_fields_set != _FUNCTION_CALL
+                call.__pydantic_fields_set__ != _FUNCTION_CALL
                 or inner is None
-                or inner.model_fields_set != _ARGUMENTS_ONLY
+                or inner.__pydantic_fields_set__ != _ARGUMENTS_ONLY
                 or inner.arguments is None
             ):
                 return None
@@ -568,12 +585,12 @@ class RunStepSnapshot(_Snapshot):
             target = target.get("arguments") if type(target) is dict else None
         elif kind is CodeInterpreterToolCallDelta:
             code = call.code_interpreter
-            if call.model_fields_set != _CODE_CALL or code is None:
+            if call.__pydantic_fields_set__ != _CODE_CALL or code is None:
                 return None
             target = slot.get("code_interpreter")
             if type(target) is not dict:
                 return None
-            fields = code.model_fields_set
+            fields = code.__pydantic_fields_set__
             if fields == _INPUT_ONLY and code.input is not None:
                 piece = code.input
                 target = target.get("input")
@@ -582,7 +599,7 @@ class RunStepSnapshot(_Snapshot):
                 outputs = target.get("outputs")
                 if (
                     type(output) is not CodeInterpreterLogs
-                    or output.model_fields_set != _LOGS_OUTPUT
+                    or output.__pydantic_fields_set__ != _LOGS_OUTPUT
                     or output.logs is None
                     or type(outputs) is not _IndexedList
                     or not 0 <= output.index < len(outputs.items)
@@ -599,7 +616,8 @@ class RunStepSnapshot(_Snapshot):
             return None
         if type(target) is not _Fragments:
             return None
-        target.append(piece)
+        if piece:
+            target.parts.append(piece)
         return [(index, False)]
 
     def model(self) -> RunStep:
@@ -674,6 +692,9 @@ class RunAccumulator:
         self.run: Run | None = None
         self.messages: dict[str, MessageSnapshot] = {}
         self.run_steps: dict[str, RunStepSnapshot] = {}
+        # The message / run step the latest event was about (a stream's "current" snapshots).
+        self.current_message_id: str | None = None
+        self.current_step_id: str | None = None
 
     def accumulate(self, event: Any) -> list[tuple[int, bool]]:
         """Apply one event. For a delta, returns ``(index, created)`` for each content part /
@@ -681,12 +702,18 @@ class RunAccumulator:
         name: str = event.event
         data = event.data
         if name == "thread.message.delta":
-            return self._message_for_delta(data).apply_delta(data.delta)
+            self.current_message_id = data.id
+            message = self.messages.get(data.id) or self._message_for_delta(data)
+            return message.apply_delta(data.delta)
         if name == "thread.run.step.delta":
-            return self._step_for_delta(data).apply_delta(data.delta)
+            self.current_step_id = data.id
+            step = self.run_steps.get(data.id) or self._step_for_delta(data)
+            return step.apply_delta(data.delta)
         if isinstance(data, RunStep):
+            self.current_step_id = data.id
             self._apply_full(self.run_steps, RunStepSnapshot, name in STEP_TERMINAL_EVENTS, data)
         elif isinstance(data, Message):
+            self.current_message_id = data.id
             self._apply_full(self.messages, MessageSnapshot, name in MESSAGE_TERMINAL_EVENTS, data)
         elif isinstance(data, Run):
             self.run = data

@@ -269,49 +269,54 @@ class EventStream:
         return None
 
     async def _next_sse(self) -> ServerSentEvent | None:
+        """The next wire event: from the queue of decoded ones, else read the body (one
+        coroutine: this runs once per network chunk)."""
         while True:
             if self._pending_pos < len(self._pending):
                 sse = self._pending[self._pending_pos]
                 self._pending_pos += 1
                 return sse
-            if self._eof or self._decoder is None:
+            decoder, chunks = self._decoder, self._chunks
+            if self._eof or decoder is None:
                 return None
-            self._pending = await self._read_batch(self._decoder)
+            chunk: bytes | None = None
+            if chunks is not None:
+                try:
+                    if self._event_timeout is None:
+                        chunk = await chunks.__anext__()
+                    else:
+                        with anyio.CancelScope(deadline=self._deadline) as scope:
+                            chunk = await chunks.__anext__()
+                        if scope.cancelled_caught:
+                            raise StreamIdleTimeoutError(
+                                f"no event for {self._event_timeout} s (event_timeout)",
+                                timeout=self._event_timeout,
+                                request=self._request(),
+                            )
+                except StopAsyncIteration:
+                    chunk = None
+                except StreamError:
+                    raise
+                except Exception as exc:
+                    if not self._read_failed(exc):
+                        raise
+                    chunk = None  # the run had already ended: treat as the end of the body
+            if chunk is None:
+                self._eof = True
+                self._pending = decoder.flush() if chunks is not None else []
+            else:
+                self._pending = decoder.decode(chunk)
             self._pending_pos = 0
 
-    async def _read_batch(self, decoder: Decoder) -> list[ServerSentEvent]:
-        chunks = self._chunks
-        if chunks is None:
-            self._eof = True
-            return []
-        chunk: bytes | None = None
-        if self._event_timeout is None:
-            chunk = await self._read_chunk(chunks)
-        else:
-            with anyio.CancelScope(deadline=self._deadline) as scope:
-                chunk = await self._read_chunk(chunks)
-            if scope.cancelled_caught:
-                raise StreamIdleTimeoutError(
-                    f"no event for {self._event_timeout} s (event_timeout)",
-                    timeout=self._event_timeout,
-                    request=self._request(),
-                )
-        if chunk is None:
-            self._eof = True
-            return decoder.flush()
-        return decoder.decode(chunk)
-
-    async def _read_chunk(self, chunks: AsyncIterator[bytes]) -> bytes | None:
-        try:
-            return await chunks.__anext__()
-        except StopAsyncIteration:
-            return None
-        except StreamError:
-            raise
-        except (APITimeoutError, TimeoutError, asyncio.TimeoutError) as exc:
+    def _read_failed(self, exc: Exception) -> bool:
+        """Raise the stream error for a body read failure; True to treat it as the end of
+        the body instead (after a terminal run event a lost or idle connection only hides
+        the ``done`` marker: nothing is missing); False for an error that is not a read
+        failure (re-raised as is)."""
+        if isinstance(exc, (APITimeoutError, TimeoutError, asyncio.TimeoutError)):
             # The transport's socket-read timeout (aiohttp sock_read), mapped or raw.
             if self._terminal_seen:
-                return None
+                return True
             request = (exc.request if isinstance(exc, APITimeoutError) else None) or self._request()
             timeout = getattr(getattr(request, "timeout", None), "read", None)
             raise StreamIdleTimeoutError(
@@ -319,15 +324,15 @@ class EventStream:
                 timeout=float(timeout or 0.0),
                 request=request,
             ) from exc
-        except (APIConnectionError, OSError, aiohttp.ClientError) as exc:
+        if isinstance(exc, (APIConnectionError, OSError, aiohttp.ClientError)):
             if self._terminal_seen:
-                # Lost while waiting for `done` after the run's last word: nothing is missing.
-                return None
+                return True
             raise StreamIncompleteError(
                 f"the connection was lost mid-stream ({type(exc).__name__}); what arrived "
                 "is partial",
                 request=self._request(),
             ) from exc
+        return False
 
     # -- proxying -------------------------------------------------------------------------
     @property
@@ -413,8 +418,6 @@ class AssistantStream(EventStream, Generic[HandlerT]):
         self._dispatcher = (
             HandlerDispatcher(event_handler, self._acc) if event_handler is not None else None
         )
-        self._current_message_id: str | None = None
-        self._current_step_id: str | None = None
         self._ended = False
         if event_handler is not None:
             bound = event_handler._stream
@@ -532,12 +535,7 @@ class AssistantStream(EventStream, Generic[HandlerT]):
                             continue
                     await self._end()
                     return None
-                name = event.event
                 touched = self._acc.accumulate(event)
-                if name.startswith("thread.message."):
-                    self._current_message_id = getattr(event.data, "id", None)
-                elif name.startswith("thread.run.step."):
-                    self._current_step_id = getattr(event.data, "id", None)
                 if self._dispatcher is not None:
                     await self._dispatcher.dispatch(event, touched)
                 return event
@@ -592,13 +590,13 @@ class AssistantStream(EventStream, Generic[HandlerT]):
     @property
     def current_message_snapshot(self) -> Message | None:
         """The message most recently touched, as accumulated so far."""
-        mid = self._current_message_id
+        mid = self._acc.current_message_id
         return self._acc.messages[mid].model() if mid in self._acc.messages else None
 
     @property
     def current_run_step_snapshot(self) -> RunStep | None:
         """The run step most recently touched, as accumulated so far."""
-        sid = self._current_step_id
+        sid = self._acc.current_step_id
         return self._acc.run_steps[sid].model() if sid in self._acc.run_steps else None
 
     async def final_run(self) -> Run:
