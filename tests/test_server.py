@@ -9,9 +9,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_server_support import Api
+from test_server_support import Api, _spec_path
 
 from assistants_async.testing import AssistantsServer
 from assistants_async.testing.store import paginate
@@ -370,3 +371,47 @@ async def test_limit_bounds_over_http(api: Api) -> None:
         assert reply.status == 400 and reply.body["error"]["param"] == "limit"
     bad_before = await api.error("GET", "/assistants", params={"before": "asst_nope"})
     assert bad_before.status == 400 and bad_before.body["error"]["param"] == "before"
+
+
+def _request_fields() -> list[tuple[str, str]]:
+    """(request schema, field) for every POST body field the spec defines."""
+    spec = yaml.safe_load(_spec_path().read_text())
+    pairs = []
+    for operations in spec["paths"].values():
+        body = (operations.get("post") or {}).get("requestBody")
+        if body is None:
+            continue
+        name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        pairs += [(name, field) for field in spec["components"]["schemas"][name]["properties"]]
+    return pairs
+
+
+@pytest.mark.parametrize(("schema", "field"), _request_fields())
+async def test_every_spec_field_is_known_and_checked(api: Api, schema: str, field: str) -> None:
+    # -1 is wrong for every field of every request body (a type error or below a minimum), so
+    # the server must name exactly that field, and never call a spec field unknown.
+    assistant = await api.assistant()
+    thread = await api.thread("call f {}")
+    tid = thread["id"]
+    run = await api.post(f"/threads/{tid}/runs", {"assistant_id": assistant["id"]})
+    message_id = (await api.get(f"/threads/{tid}/messages"))["data"][0]["id"]
+    base: dict[str, tuple[str, dict[str, Any]]] = {
+        "CreateAssistantRequest": ("/assistants", {"model": "m"}),
+        "ModifyAssistantRequest": (f"/assistants/{assistant['id']}", {}),
+        "CreateThreadRequest": ("/threads", {}),
+        "ModifyThreadRequest": (f"/threads/{tid}", {}),
+        "CreateMessageRequest": (f"/threads/{tid}/messages", {"role": "user", "content": "x"}),
+        "ModifyMessageRequest": (f"/threads/{tid}/messages/{message_id}", {}),
+        "CreateRunRequest": (f"/threads/{tid}/runs", {"assistant_id": assistant["id"]}),
+        "ModifyRunRequest": (f"/threads/{tid}/runs/{run['id']}", {}),
+        "CreateThreadAndRunRequest": ("/threads/runs", {"assistant_id": assistant["id"]}),
+        "SubmitToolOutputsRunRequest": (
+            f"/threads/{tid}/runs/{run['id']}/submit_tool_outputs",
+            {"tool_outputs": []},
+        ),
+    }
+    path, body = base[schema]
+    reply = await api.error("POST", path, {**body, field: -1})
+    assert reply.status == 400
+    assert reply.body["error"]["param"] == field
+    assert reply.body["error"]["code"] != "unknown_parameter"
