@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from assistants_async import _errors as errors
+from assistants_async._client import AsyncAssistants
 from assistants_async._transport import Response
 from assistants_async.streaming.accumulate import MessageSnapshot, RunStepSnapshot
 from assistants_async.streaming.handler import AsyncEventHandler
@@ -561,3 +562,78 @@ async def test_text_done_fires_once_per_block_even_if_the_server_goes_back() -> 
         ]
     )
     assert handler.only("text_done") == [("text_done", "a"), ("text_done", "b")]
+
+
+# -- the tool loop's callbacks (toolbox=) ------------------------------------------------------
+
+
+async def test_handler_hears_each_tool_call_of_the_tool_loop(
+    assistants_client: AsyncAssistants,
+) -> None:
+    from assistants_async.tools import Toolbox, ToolCallFinished, ToolCallStarted, function_tool
+
+    now = [100.0]  # a fake clock the tools move: durations are exact, nothing sleeps
+
+    @function_tool
+    async def get_weather(city: str) -> str:
+        now[0] += 0.5
+        return f"sunny in {city}"
+
+    @function_tool
+    async def boom() -> str:
+        now[0] += 0.25
+        raise ValueError("no forecast")
+
+    class Recorder(AsyncEventHandler):
+        def __init__(self) -> None:
+            self.log: list[ToolCallStarted | ToolCallFinished] = []
+
+        async def on_tool_start(self, info: ToolCallStarted) -> None:
+            self.log.append(info)
+
+        async def on_tool_end(self, info: ToolCallFinished) -> None:
+            self.log.append(info)
+
+    # One call at a time, so each duration is that tool's own step of the fake clock.
+    toolbox = Toolbox([get_weather, boom], max_concurrency=1, clock=lambda: now[0])
+    assistant = await assistants_client.assistants.create(model="m", tools=toolbox.definitions())
+    thread = await assistants_client.threads.create(
+        messages=[{"role": "user", "content": 'call get_weather {"city": "Oslo"}\ncall boom {}'}]
+    )
+    handler = Recorder()
+    async with assistants_client.threads.runs.stream(
+        thread_id=thread.id, assistant_id=assistant.id, toolbox=toolbox, event_handler=handler
+    ) as stream:
+        run = await stream.final_run()
+        steps = await stream.final_run_steps()
+    assert run.status == "completed"
+    [calls_step] = [s for s in steps if s.step_details.type == "tool_calls"]
+    ids = {c.function.name: c.id for c in calls_step.step_details.tool_calls}  # type: ignore[union-attr]
+    assert set(ids) == {"get_weather", "boom"}
+
+    starts = [i for i in handler.log if isinstance(i, ToolCallStarted)]
+    ends = [i for i in handler.log if isinstance(i, ToolCallFinished)]
+    assert sorted((i.name, i.call_id, i.run_id, i.thread_id) for i in starts) == sorted(
+        (name, call_id, run.id, thread.id) for name, call_id in ids.items()
+    )
+    by_name = {i.name: i for i in ends}
+    assert set(by_name) == {"get_weather", "boom"} and len(ends) == 2
+    ok, failed = by_name["get_weather"], by_name["boom"]
+    assert (ok.call_id, ok.run_id, ok.status, ok.error) == (ids["get_weather"], run.id, "ok", None)
+    assert ok.output == "sunny in Oslo" and ok.duration == 0.5
+    assert (failed.call_id, failed.run_id, failed.status) == (ids["boom"], run.id, "error")
+    assert failed.error is not None and "no forecast" in failed.error
+    assert isinstance(failed.exception, ValueError) and failed.duration == 0.25
+    # Each call is started before it ends.
+    for name in ids:
+        kinds = [type(i) for i in handler.log if i.name == name]
+        assert kinds == [ToolCallStarted, ToolCallFinished]
+
+
+async def test_default_tool_callbacks_are_no_ops() -> None:
+    from assistants_async.tools import ToolCallFinished, ToolCallStarted
+
+    handler = AsyncEventHandler()
+    assert await handler.on_tool_start(ToolCallStarted("f", "call_1", "{}", "run_1", "t")) is None
+    finished = ToolCallFinished("f", "call_1", "{}", "run_1", "t", "out", "ok", 0.1)
+    assert await handler.on_tool_end(finished) is None

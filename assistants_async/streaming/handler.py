@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..tools import ToolCallFinished, ToolCallStarted
     from ..types.events import AssistantStreamEvent
     from ..types.message import ImageFile, Message, Text
     from ..types.message_delta import MessageDeltaEvent, TextDelta
@@ -130,6 +131,21 @@ class AsyncEventHandler:
 
     async def on_timeout(self) -> None:
         """The event idle timeout expired (``on_exception`` follows)."""
+
+    # -- the tool loop (``toolbox=``) ---------------------------------------------------------
+    # Not openai-python callbacks: called by the tool loop when a stream was opened with
+    # ``toolbox=``, around each local tool function it runs between two rounds of the stream.
+
+    async def on_tool_start(self, info: ToolCallStarted) -> None:
+        """A tool function is about to run: ``info.name``, ``call_id``, ``arguments`` (the
+        JSON text), ``run_id``, ``thread_id``."""
+
+    async def on_tool_end(self, info: ToolCallFinished) -> None:
+        """A tool function has its output (whatever the outcome): ``info.output``,
+        ``status`` (``"ok"``, ``"error"``, ``"timeout"``, ``"invalid_arguments"``,
+        ``"unknown_tool"``), ``duration`` in seconds, ``error`` (the message sent to the model
+        when not ok), ``exception`` (what the tool raised), plus the ``on_tool_start``
+        fields. The outputs of a round are submitted once every call of it has ended."""
 
 
 _RUN_STOPS = frozenset(
