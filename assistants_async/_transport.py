@@ -249,6 +249,10 @@ class AiohttpTransport:
                 connector=connector, trust_env=self._trust_env, raise_for_status=False
             )
             self._loop = loop
+        elif self._session.closed:
+            # A borrowed session its owner closed: say so in our terms, not aiohttp's
+            # bare RuntimeError("Session is closed").
+            raise ClientClosedError("the aiohttp session given to this client is closed")
         elif self._loop is None:
             self._loop = loop
         if loop is not self._loop:

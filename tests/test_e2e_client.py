@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from assistants_async import AsyncAssistants
-from assistants_async._errors import BadRequestError, NotFoundError
+from assistants_async import AsyncAssistants, _polling
+from assistants_async._errors import BadRequestError, NotFoundError, RunPollTimeoutError
 from assistants_async.testing import (
     AssistantsServer,
     Delay,
@@ -21,6 +21,7 @@ from assistants_async.testing import (
     FunctionCalls,
     Incomplete,
     ScriptedModel,
+    Stall,
     Text,
 )
 from assistants_async.types import (
@@ -282,8 +283,6 @@ async def test_poll_to_expired() -> None:
 async def test_poll_timeout_cancels_the_run_on_the_server(
     assistants_server: AssistantsServer, assistants_client: AsyncAssistants
 ) -> None:
-    from assistants_async._errors import RunPollTimeoutError
-
     thread_id, assistant_id = await _thread(assistants_client)
     with pytest.raises(RunPollTimeoutError) as info:
         await assistants_client.threads.runs.create_and_poll(
@@ -411,3 +410,24 @@ async def test_tool_outputs_must_match_the_pending_calls(
             run.id, thread_id=thread_id, tool_outputs=[{"tool_call_id": first.id, "output": "x"}]
         )
     assert info.value.param == "tool_outputs"
+
+
+@pytest.mark.assistants_server(model=ScriptedModel([Text("slow"), Delay(5)]))
+async def test_poll_timeout_holds_even_when_the_poll_request_stalls(
+    assistants_server: AssistantsServer,
+    assistants_client: AsyncAssistants,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_polling, "DEADLINE_GRACE", 0.05)
+    thread_id, assistant_id = await _thread(assistants_client)
+    assistants_server.faults.add("GET", "/threads/*/runs/*", Stall(30), times=None)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(RunPollTimeoutError) as info:
+        await assistants_client.threads.runs.create_and_poll(
+            thread_id=thread_id, assistant_id=assistant_id, timeout=0.2, cancel_on_timeout=True
+        )
+    assert loop.time() - started < 1.0  # not the 600 s read timeout of the stalled GET
+    assert info.value.cancelled and info.value.run is not None
+    assert info.value.run.status == "cancelling"
+    assert assistants_server.requests.count("POST", "/threads/*/runs/*/cancel") == 1

@@ -294,3 +294,15 @@ async def test_connect_timeout_covers_the_wait_for_a_pooled_connection(
             assert info.value.request_sent is False
             assert "connecting" in str(info.value)
         assert assistants_server.requests.count("POST", "/threads/*/runs") == 1
+
+
+async def test_a_borrowed_session_closed_by_its_owner_is_a_typed_error(
+    assistants_server: AssistantsServer,
+) -> None:
+    session = aiohttp.ClientSession()
+    client = AsyncAssistants(api_key=KEY, base_url=assistants_server.url, session=session)
+    await client.assistants.list()
+    await session.close()
+    with pytest.raises(ClientClosedError, match="session given to this client is closed"):
+        await client.assistants.list()
+    await client.aclose()

@@ -4,6 +4,7 @@ and without cancelling), the create/submit/create-and-run helpers, and the heade
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -14,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistants_async import AsyncAssistants
-from assistants_async._errors import NotFoundError, RunPollTimeoutError
+from assistants_async import _polling as polling
+from assistants_async._errors import BadRequestError, NotFoundError, RunPollTimeoutError
 from assistants_async._polling import (
     TERMINAL_RUN_STATUSES,
     poll_after_seconds,
@@ -300,3 +302,93 @@ async def test_poll_until_never_sleeps_past_the_deadline(
     assert timed_out and value == "in_progress"
     assert time.now == pytest.approx(start + timeout)
     assert all(s >= 0 for s in time.sleeps)
+
+
+async def test_cancel_refused_because_the_run_just_ended_returns_that_run() -> None:
+    client, server, _ = make([("in_progress", 1000), ("in_progress", 1000), ("completed", None)])
+    inner = server
+
+    def handler(request: Request) -> Response:
+        if request.url.endswith("/cancel"):
+            inner.requests.append(request)
+            return Response(
+                400, json={"error": {"message": "Cannot cancel run with status 'completed'."}}
+            )
+        return inner(request)
+
+    client._transport = MockTransport(handler)
+    run = await client.threads.runs.poll("run_1", "thread_1", timeout=1.0, cancel_on_timeout=True)
+    assert run.status == "completed"
+    assert server.paths()[-2:] == [
+        "POST /threads/thread_1/runs/run_1/cancel",
+        "GET /threads/thread_1/runs/run_1",
+    ]
+
+
+async def test_cancel_refused_for_another_reason_propagates() -> None:
+    client, server, _ = make([("in_progress", 1000)] * 5)
+    inner = server
+
+    def handler(request: Request) -> Response:
+        if request.url.endswith("/cancel"):
+            return Response(400, json={"error": {"message": "nope"}})
+        return inner(request)
+
+    client._transport = MockTransport(handler)
+    with pytest.raises(BadRequestError, match="nope"):
+        await client.threads.runs.poll("run_1", "thread_1", timeout=1.0, cancel_on_timeout=True)
+
+
+async def test_a_stalled_poll_request_is_abandoned_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The overall timeout bounds the poll requests too (plus a grace), not only the sleeps."""
+    monkeypatch.setattr(polling, "DEADLINE_GRACE", 0.02)
+    time = FakeTime()
+    hang = asyncio.Event()
+    polls = 0
+
+    async def handler(request: Request) -> Response:
+        nonlocal polls
+        if request.method == "POST":
+            return Response(200, json=run_json("queued"))
+        polls += 1
+        if polls == 2:
+            await hang.wait()  # a GET that never answers
+        return Response(200, json=run_json("in_progress"), headers={"openai-poll-after-ms": "10"})
+
+    client = AsyncAssistants(
+        api_key="k", base_url="http://127.0.0.1:1/v1", transport=MockTransport(handler)
+    )
+    client._sleep = time.sleep
+    client._clock = time.clock
+    with pytest.raises(RunPollTimeoutError) as info:
+        await asyncio.wait_for(
+            client.threads.runs.create_and_poll(
+                thread_id="thread_1", assistant_id="a", timeout=0.05
+            ),
+            5,
+        )
+    assert info.value.run is not None and info.value.run.status == "in_progress"
+    assert polls == 2
+
+
+async def test_deadline_passing_before_any_poll_reports_the_created_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(polling, "DEADLINE_GRACE", 0.02)
+    hang = asyncio.Event()
+
+    async def handler(request: Request) -> Response:
+        if request.method == "POST":
+            return Response(200, json=run_json("queued"))
+        await hang.wait()
+        raise AssertionError("unreachable")
+
+    client = AsyncAssistants(
+        api_key="k", base_url="http://127.0.0.1:1/v1", transport=MockTransport(handler)
+    )
+    with pytest.raises(RunPollTimeoutError) as info:
+        await client.threads.create_and_run_poll(assistant_id="a", timeout=0.01)
+    assert info.value.run is not None and info.value.run.status == "queued"
+    assert "run_1" in str(info.value)

@@ -10,7 +10,7 @@ from typing_extensions import TypeVar
 
 from .._client import build_path
 from .._config import Timeout
-from .._errors import RunPollTimeoutError
+from .._errors import BadRequestError, ConflictError, RunPollTimeoutError
 from .._pagination import AsyncPaginator
 from .._polling import TERMINAL_RUN_STATUSES, poll_after_seconds, poll_until
 from .._types import (
@@ -40,6 +40,10 @@ __all__ = ["Runs"]
 HandlerT = TypeVar("HandlerT", bound=AsyncEventHandler, default=AsyncEventHandler)
 
 _ONE = "/threads/{thread_id}/runs/{run_id}"
+
+
+def _request_timeout(opts: RequestOptions | None) -> float | Timeout | None | NotGiven:
+    return NOT_GIVEN if opts is None else opts.timeout
 
 
 def _include_query(include: Iterable[RunStepInclude] | NotGiven) -> dict[str, object]:
@@ -365,32 +369,52 @@ class Runs(Resource):
         timeout: float | None,
         cancel_on_timeout: bool,
         opts: RequestOptions | None,
+        *,
+        last: Run | None = None,
     ) -> Run:
+        """Poll to a terminal state; ``last`` is the run as last seen (e.g. from its creation),
+        reported if the deadline passes before any poll answers."""
         client = self._client
         path = build_path(_ONE, thread_id=thread_id, run_id=run_id)
 
         async def fetch() -> tuple[Run, float | None]:
-            run, headers = await client._request_with_headers(
+            fetched, headers = await client._request_with_headers(
                 "GET", path, cast_to=Run, options=opts
             )
-            return run, poll_after_seconds(headers)
+            return fetched, poll_after_seconds(headers)
 
-        run, timed_out = await poll_until(
+        def is_terminal(polled: Run | None) -> bool:
+            return polled is not None and polled.status in TERMINAL_RUN_STATUSES
+
+        polled, timed_out = await poll_until(
             fetch,
-            lambda run: run.status in TERMINAL_RUN_STATUSES,
+            is_terminal,
             interval=None if isinstance(poll_interval_ms, NotGiven) else poll_interval_ms / 1000,
             deadline=deadline,
             sleep=client._sleep,
             clock=client._clock,
         )
+        run = polled if polled is not None else last
         if not timed_out:
+            assert run is not None
             return run
         cancelled = False
         if cancel_on_timeout:
-            run = await self.cancel(run.id, thread_id=thread_id)
-            cancelled = True
+            try:
+                run = await self.cancel(run_id, thread_id=thread_id, timeout=_request_timeout(opts))
+                cancelled = True
+            except (BadRequestError, ConflictError):
+                # Refused because the run ended between the last poll and the cancel: that
+                # terminal run is the answer, not a timeout.
+                current = await self.retrieve(
+                    run_id, thread_id=thread_id, timeout=_request_timeout(opts)
+                )
+                if current.status in TERMINAL_RUN_STATUSES:
+                    return current
+                raise
+        status = repr(run.status) if run is not None else "unanswered (the poll request stalled)"
         raise RunPollTimeoutError(
-            f"run {run.id} was still {run.status!r} after {timeout} s"
+            f"run {run_id} was still {status} after {timeout} s"
             + ("; cancellation was requested" if cancelled else ""),
             run=run,
             cancelled=cancelled,
@@ -455,7 +479,14 @@ class Runs(Resource):
         )
         opts = options(extra_headers, extra_query, None, request_timeout)
         run = await self._poll(
-            run.id, thread_id, poll_interval_ms, deadline, timeout, cancel_on_timeout, opts
+            run.id,
+            thread_id,
+            poll_interval_ms,
+            deadline,
+            timeout,
+            cancel_on_timeout,
+            opts,
+            last=run,
         )
         return await self._tool_loop(
             run,
@@ -500,6 +531,7 @@ class Runs(Resource):
                 timeout,
                 cancel_on_timeout,
                 opts,
+                last=submitted,
             )
 
         return await run_tool_loop(
@@ -535,7 +567,14 @@ class Runs(Resource):
         )
         opts = options(extra_headers, extra_query, None, request_timeout)
         run = await self._poll(
-            run.id, thread_id, poll_interval_ms, deadline, timeout, cancel_on_timeout, opts
+            run.id,
+            thread_id,
+            poll_interval_ms,
+            deadline,
+            timeout,
+            cancel_on_timeout,
+            opts,
+            last=run,
         )
         return await self._tool_loop(
             run,

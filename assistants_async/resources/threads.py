@@ -268,7 +268,14 @@ class Threads(Resource):
         )
         opts = options(extra_headers, extra_query, None, request_timeout)
         run = await self.runs._poll(
-            run.id, run.thread_id, poll_interval_ms, deadline, timeout, cancel_on_timeout, opts
+            run.id,
+            run.thread_id,
+            poll_interval_ms,
+            deadline,
+            timeout,
+            cancel_on_timeout,
+            opts,
+            last=run,
         )
         return await self.runs._tool_loop(
             run,
