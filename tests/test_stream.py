@@ -194,6 +194,28 @@ async def test_break_closes_the_connection_when_the_block_is_left() -> None:
     assert wire.closed
 
 
+async def test_close_from_another_task_while_a_read_is_pending() -> None:
+    wire = Wire(HELLO[:2], then="stall")
+    async with AssistantStream(wire.open) as stream:
+        seen: list[str] = []
+        got_two = asyncio.Event()
+
+        async def consume() -> None:
+            async for event in stream:
+                seen.append(event.event)
+                if len(seen) == 2:
+                    got_two.set()
+
+        task = asyncio.create_task(consume())
+        await got_two.wait()  # by then the reader waits inside the body generator
+        await stream.close()
+        assert wire.closed
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert seen == ["thread.run.created", "thread.run.in_progress"]
+
+
 async def test_exception_in_block_closes_and_propagates() -> None:
     wire = Wire(HELLO[:3], then="stall")
     with pytest.raises(ZeroDivisionError):
