@@ -350,6 +350,10 @@ class _AiohttpBody:
         self._raw.close()
 
 
+# aiohttp's ClientOSError text when writing the request (headers go out with the body) failed.
+_BODY_NOT_WRITTEN = "Can not write request body"
+
+
 def _map_error(
     exc: BaseException, request: Request, *, before_response: bool
 ) -> APIConnectionError | None:
@@ -363,6 +367,15 @@ def _map_error(
     if isinstance(exc, aiohttp.ClientConnectorError):
         return APIConnectionError(
             f"Could not connect to the server ({type(exc).__name__}).",
+            request=request,
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ClientOSError) and _BODY_NOT_WRITTEN in str(exc):
+        # aiohttp failed while writing the request (typically a pooled keep-alive connection
+        # the server had just closed): the server never got a complete request, so it cannot
+        # have acted on it, and even a run creation may be replayed.
+        return APIConnectionError(
+            "The connection broke while the request was being sent.",
             request=request,
             request_sent=False,
         )

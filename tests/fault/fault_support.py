@@ -55,11 +55,13 @@ def acquired(client: AsyncAssistants) -> int:
 
 
 def open_sockets(port: int) -> int:
-    """ESTABLISHED TCP connections of this process towards ``port`` (client side only)."""
+    """Sockets this process still holds towards ``port``, in any state: an ESTABLISHED one is
+    open or pooled, a CLOSE_WAIT one was closed by the server but not yet by us. (A socket we
+    closed has no file descriptor any more, so psutil does not list it.)"""
     return sum(
         1
         for conn in psutil.Process().net_connections("tcp")
-        if conn.raddr and conn.raddr.port == port and conn.status == psutil.CONN_ESTABLISHED
+        if conn.raddr and conn.raddr.port == port
     )
 
 
@@ -159,6 +161,8 @@ class RawServer:
     handler: RawHandler
     connections: int = 0
     server: asyncio.Server | None = None
+    requests: list[bytes] = field(default_factory=list)  # each request's head and body
+    closed: int = 0  # connections the server has closed
 
     @property
     def url(self) -> str:
@@ -173,12 +177,17 @@ class RawServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
-            await read_request(reader)
+            self.requests.append(await read_request(reader))
             await self.handler(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
+            try:
+                await writer.wait_closed()
+            except ConnectionError:
+                pass
+            self.closed += 1
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:

@@ -6,6 +6,7 @@ retried; a run-creating POST whose outcome is unknown is never replayed
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from typing import Any
 
@@ -257,29 +258,105 @@ async def test_run_creation_cut_mid_body_is_ambiguous(harness: Harness, raw_serv
     assert await eventually(lambda: open_sockets(raw.port) == 0)
 
 
-async def test_stale_keep_alive_connection_closed_by_the_server(
-    harness: Harness, raw_server: Any
+@pytest.mark.parametrize("second", ["GET", "POST run"])
+async def test_keep_alive_connection_closed_by_the_server_while_idle(
+    harness: Harness, raw_server: Any, second: str
 ) -> None:
-    """The server answers, keeps the connection, then closes it while idle; the next request
-    must not fail with a raw aiohttp error (aiohttp may reuse the dead socket)."""
-    good = b'{"object":"list","data":[],"first_id":null,"last_id":null,"has_more":false}'
-    closed = asyncio.Event()
+    """The server answers, then closes the kept-alive connection while it sits in the pool
+    (reliability.md #6). The next request - even a run creation, which is never replayed -
+    goes out on a fresh connection instead of failing on the dead one."""
+    listing = b'{"object":"list","data":[],"first_id":null,"last_id":null,"has_more":false}'
+    run = json.dumps(
+        {
+            "id": "run_1",
+            "object": "thread.run",
+            "created_at": 1,
+            "thread_id": "thread_1",
+            "assistant_id": "asst_1",
+            "status": "queued",
+            "model": "m",
+            "instructions": "",
+            "tools": [],
+        }
+    ).encode()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        body = run if raw.requests[-1].startswith(b"POST") else listing
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
-            + f"Content-Length: {len(good)}\r\n\r\n".encode()
-            + good
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
         )
         await writer.drain()
-        if raw.connections == 1:
-            closed.set()  # FIN right after the answer: the pooled connection is now stale
+        # returning closes the connection: a FIN right after the answer
 
     raw: RawServer = await raw_server(handler)
     client = harness.client(base_url=raw.url)
     await client.assistants.list()
-    await closed.wait()
-    page = await client.assistants.list()  # reused or reconnected: either way it succeeds
-    assert page.data == []
+    # wait until the server has closed its side (the pooled connection is now dead)
+    assert await eventually(lambda: raw.closed == 1)
+    if second == "GET":
+        assert (await client.assistants.list()).data == []
+    else:
+        created = await client.threads.runs.create("thread_1", assistant_id="asst_1")
+        assert created.id == "run_1"
+    assert raw.connections == 2 and len(raw.requests) == 2
+    # Whether aiohttp picks the dead connection depends on whether it has processed the FIN
+    # yet. If it did: GET - aiohttp replays it at once; POST - the write failed before
+    # anything was sent, so our loop retries it after one backoff (never ambiguous).
+    assert len(harness.sleeps.delays) <= (0 if second == "GET" else 1)
+    assert sum(r.startswith(second.split()[0].encode()) for r in raw.requests) == 1 + (
+        second == "GET"
+    )
     await client.aclose()
     assert await eventually(lambda: open_sockets(raw.port) == 0)
+
+
+async def test_tcp_connect_timeout_is_retried_even_for_run_creation(harness: Harness) -> None:
+    """A listener whose accept backlog is full drops SYNs, so connect() hangs: a real connect
+    timeout on loopback. Nothing was sent, so a run creation may be retried."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(filler)
+        client = harness.client(
+            max_retries=1,
+            timeout=Timeout(connect=0.15, read=5, total=5),
+            base_url=f"http://127.0.0.1:{port}/v1",
+        )
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(errors.APITimeoutError) as info:
+            await client.threads.runs.create("thread_1", assistant_id="asst_1")
+        assert type(info.value) is errors.APITimeoutError  # not AmbiguousOutcomeError
+        assert info.value.request_sent is False
+        assert "connecting" in str(info.value)
+        assert len(harness.sleeps.delays) == 1  # retried once
+        assert 0.29 <= loop.time() - started < 1.5
+        await client.aclose()
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def test_a_failed_request_write_counts_as_not_sent() -> None:
+    """aiohttp's error when writing the request (headers go out with the body) failed."""
+    from assistants_async._transport import Request, _map_error
+
+    exc = aiohttp.ClientOSError(None, "Can not write request body for http://h/v1/threads/t/runs")
+    mapped = _map_error(exc, Request("POST", "http://h/v1/threads/t/runs"), before_response=True)
+    assert mapped is not None and mapped.request_sent is False
+    other = aiohttp.ClientOSError(104, "Connection reset by peer")
+    mapped = _map_error(other, Request("POST", "http://h/v1/x"), before_response=True)
+    assert mapped is not None and mapped.request_sent is True
