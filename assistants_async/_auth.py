@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol, TypeAlias
 
-__all__ = ["Auth", "StaticKeyAuth", "TokenProvider", "TokenProviderAuth", "validate_secret"]
+__all__ = [
+    "MIN_REDACTED_LENGTH",
+    "REDACTED",
+    "Auth",
+    "SecretHeaderValue",
+    "StaticKeyAuth",
+    "TokenProvider",
+    "TokenProviderAuth",
+    "redact",
+    "validate_secret",
+]
 
 TokenProvider: TypeAlias = Callable[
     [], Awaitable["str | tuple[str, float] | tuple[str, dt.datetime]"]
@@ -23,11 +34,40 @@ is a UNIX timestamp or an aware ``datetime``."""
 REFRESH_MARGIN = 60.0
 """A cached token is refreshed this many seconds before it expires."""
 
+REDACTED = "[redacted]"
+MIN_REDACTED_LENGTH = 8
+"""Shorter secrets are not redacted from server text: replacing every ``k`` in an error
+message would mangle it, and such a key protects nothing anyway."""
+
+
+class SecretHeaderValue(str):
+    """A header value holding a credential: sent as-is, shown as ``'[redacted]'`` by ``repr``,
+    so dumping request headers (a debugger, an error reporter capturing locals) hides it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"'{REDACTED}'"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret (and its JSON-escaped form) replaced."""
+    for secret in secrets:
+        if len(secret) < MIN_REDACTED_LENGTH:
+            continue
+        text = text.replace(secret, REDACTED)
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, REDACTED)
+    return text
+
 
 def validate_secret(value: str, what: str) -> str:
     """Refuse values that would break (or inject into) an HTTP header; never echo them."""
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a string")
+    if not value:
+        raise ValueError(f"{what} is empty")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ValueError(
             f"{what} contains a control character (CR, LF, ...); check how it was loaded"
@@ -37,8 +77,8 @@ def validate_secret(value: str, what: str) -> str:
     return value
 
 
-def _header_value(scheme: str | None, secret: str) -> str:
-    return f"{scheme} {secret}" if scheme else secret
+def _header_value(scheme: str | None, secret: str) -> SecretHeaderValue:
+    return SecretHeaderValue(f"{scheme} {secret}" if scheme else secret)
 
 
 class Auth(Protocol):
@@ -47,6 +87,10 @@ class Auth(Protocol):
     can_refresh: bool
 
     async def headers(self, *, force_refresh: bool = False) -> dict[str, str]: ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials in use, to be redacted from text a server sends back."""
+        ...
 
 
 class StaticKeyAuth:
@@ -66,6 +110,9 @@ class StaticKeyAuth:
         if self._header is None or self._key is None:
             return {}
         return {self._header: _header_value(self._scheme, self._key)}
+
+    def secrets(self) -> tuple[str, ...]:
+        return () if self._key is None else (self._key,)
 
     def __repr__(self) -> str:
         return f"<StaticKeyAuth header={self._header!r}>"
@@ -95,6 +142,7 @@ class TokenProviderAuth:
         self._scheme = scheme
         self._clock = clock
         self._token: str | None = None
+        self._previous: str | None = None  # still redacted: a request may have carried it
         self._expires_at: float | None = None
         self._lock: asyncio.Lock | None = None
 
@@ -125,12 +173,18 @@ class TokenProviderAuth:
                 )
             else:
                 token, self._expires_at = result, None
-            self._token = validate_secret(token, "token from token_provider")
-            return self._token
+            token = validate_secret(token, "token from token_provider")
+            if token != self._token:
+                self._previous = self._token
+            self._token = token
+            return token
 
     async def headers(self, *, force_refresh: bool = False) -> dict[str, str]:
         token = await self.token(force_refresh=force_refresh)
         return {self._header: _header_value(self._scheme, token)}
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(t for t in (self._token, self._previous) if t is not None)
 
     def __repr__(self) -> str:
         return f"<TokenProviderAuth header={self._header!r}>"

@@ -22,7 +22,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 
-from ._auth import Auth, StaticKeyAuth, TokenProvider, TokenProviderAuth
+from ._auth import Auth, StaticKeyAuth, TokenProvider, TokenProviderAuth, redact
 from ._config import (
     DEFAULT_LIMITS,
     DEFAULT_RETRY_POLICY,
@@ -82,13 +82,17 @@ class _State(enum.Enum):
 def build_path(template: str, **params: object) -> str:
     """Fill ``{name}`` placeholders with percent-encoded ids, refusing empty ones.
 
-    Every character but unreserved ones is encoded (``quote(safe="")``) and all-dot segments
-    are encoded too, so an id such as ``../x`` or ``..`` cannot change the target.
+    Every character but unreserved ones is encoded (``quote(safe="")``), so an id such as
+    ``../x`` or ``a?b`` stays one segment. ``.`` and ``..`` are refused: yarl (under aiohttp)
+    decodes ``%2E`` and then removes dot segments, so no encoding could keep them in place.
+    All-dot ids (``...``) are encoded as ``%2E``.
     """
     encoded: dict[str, str] = {}
     for name, value in params.items():
         if not isinstance(value, str) or not value:
             raise ValueError(f"Expected a non-empty value for `{name}` but received {value!r}")
+        if value in (".", ".."):
+            raise ValueError(f"`{name}` cannot be the dot segment {value!r}")
         segment = quote(value, safe="")
         if set(segment) == {"."}:
             segment = segment.replace(".", "%2E")
@@ -189,7 +193,11 @@ class AsyncAssistants:
         self._auth: Auth
         if token_provider is not None:
             self._auth = TokenProviderAuth(
-                token_provider, header=auth_header or "Authorization", scheme=auth_scheme
+                token_provider,
+                header=auth_header or "Authorization",
+                scheme=auth_scheme,
+                # Late-bound, so a clock injected after construction (tests) is used too.
+                clock=lambda: self._wall_clock(),
             )
         else:
             if api_key is None and auth_header is not None:
@@ -509,10 +517,14 @@ class AsyncAssistants:
             raise APIResponseValidationError(
                 f"The response body is larger than Limits.max_response_bytes ({limit} bytes).",
                 status_code=response.status_code,
-                body=truncate(data[:4096].decode("utf-8", "replace")),
+                body=truncate(self._redact(data[:4096].decode("utf-8", "replace"))),
                 request=request,
             )
         return data
+
+    def _redact(self, text: str) -> str:
+        """Server text with our credentials cut out (a server may echo the key it got)."""
+        return redact(text, self._auth.secrets())
 
     async def _status_error(self, response: Response, request: Request) -> APIStatusError:
         """The typed error for a non-2xx response; its (capped) body is read and it is closed."""
@@ -520,7 +532,7 @@ class AsyncAssistants:
             raw = await response.aread(limit=self.limits.max_error_body_bytes)
         except APIConnectionError:
             raw = b""
-        text = raw.decode("utf-8", errors="replace")
+        text = self._redact(raw.decode("utf-8", errors="replace"))
         body: object = text
         try:
             body = json.loads(text)
@@ -577,7 +589,7 @@ class AsyncAssistants:
             raise APIResponseValidationError(
                 f"The response is not a valid {cast_to.__name__} ({where}: {first['msg']}).",
                 status_code=response.status_code,
-                body=truncate(data.decode("utf-8", "replace")),
+                body=truncate(self._redact(data.decode("utf-8", "replace"))),
                 request=response.request,
             ) from None
         return model, response.headers
