@@ -431,3 +431,24 @@ async def test_poll_timeout_holds_even_when_the_poll_request_stalls(
     assert info.value.cancelled and info.value.run is not None
     assert info.value.run.status == "cancelling"
     assert assistants_server.requests.count("POST", "/threads/*/runs/*/cancel") == 1
+
+
+@pytest.mark.assistants_server(poll_after_ms=37, step_delay=0.01)
+async def test_polling_waits_what_the_server_says(
+    assistants_server: AssistantsServer, assistants_client: AsyncAssistants
+) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await asyncio.sleep(seconds)
+
+    assistants_client._sleep = sleep
+    thread_id, assistant_id = await _thread(assistants_client, "hello")
+    run = await assistants_client.threads.runs.create_and_poll(
+        thread_id=thread_id, assistant_id=assistant_id
+    )
+    assert run.status == "completed"
+    assert slept and set(slept) == {0.037}
+    gets = assistants_server.requests.count("GET", "/threads/*/runs/*")
+    assert gets == len(slept) + 1

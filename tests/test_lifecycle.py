@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import threading
 import warnings
 from typing import Any
@@ -306,3 +307,24 @@ async def test_a_borrowed_session_closed_by_its_owner_is_a_typed_error(
     with pytest.raises(ClientClosedError, match="session given to this client is closed"):
         await client.assistants.list()
     await client.aclose()
+
+
+@pytest.mark.parametrize("keepalive", [True, False])
+async def test_pooled_connections_have_tcp_keepalive(
+    assistants_server: AssistantsServer, keepalive: bool
+) -> None:
+    """A half-open connection (NAT eviction, dead peer) is noticed by keepalive probes instead
+    of hanging until the read timeout (reliability.md row a)."""
+    transport = AiohttpTransport(tcp_keepalive=keepalive)
+    client = AsyncAssistants(api_key=KEY, base_url=assistants_server.url, transport=transport)
+    await client.assistants.list()
+    session = transport.session
+    assert session is not None and session.connector is not None
+    [pooled] = [proto for protos in session.connector._conns.values() for proto, _ in protos]
+    assert pooled.transport is not None
+    sock = pooled.transport.get_extra_info("socket")
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == int(keepalive)
+    if keepalive and hasattr(socket, "TCP_KEEPIDLE"):
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 5
+    await transport.aclose()

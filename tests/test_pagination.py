@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistants_async import AsyncAssistants
 from assistants_async._errors import BadRequestError
@@ -144,6 +146,33 @@ async def test_before_and_extra_query_are_kept_on_every_page() -> None:
     ]
     assert items == IDS
     assert all(q["before"] == ["zzz"] and q["x"] == ["1"] for q in pager.queries)
+
+
+@settings(max_examples=40, deadline=None)
+@given(total=st.integers(min_value=0, max_value=25), limit=st.integers(min_value=1, max_value=10))
+async def test_any_size_and_limit_walks_every_item_once(total: int, limit: int) -> None:
+    ids = [f"asst_{i:03d}" for i in range(total)]
+    queries: list[dict[str, list[str]]] = []
+
+    def handler(request: Request) -> Response:
+        query = parse_qs(urlsplit(request.url).query)
+        queries.append(query)
+        start = ids.index(query["after"][0]) + 1 if "after" in query else 0
+        chunk = ids[start : start + limit]
+        return Response(
+            200,
+            json={
+                "object": "list",
+                "data": [assistant_json(i) for i in chunk],
+                "first_id": chunk[0] if chunk else None,
+                "last_id": chunk[-1] if chunk else None,
+                "has_more": start + limit < total,
+            },
+        )
+
+    client = client_for(handler)
+    assert [a.id async for a in client.assistants.list(limit=limit)] == ids
+    assert len(queries) == max(1, -(-total // limit))
 
 
 # -- over real sockets ---------------------------------------------------------------------------
