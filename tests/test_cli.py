@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
 import re
@@ -164,7 +165,15 @@ def test_chat_on_a_terminal_uses_rich_and_stops_at_once_on_ctrl_c() -> None:
 
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        [*CLI, "chat"], stdin=slave, stdout=slave, stderr=slave, env=_env(), cwd=REPO
+        [*CLI, "chat"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=_env(),
+        cwd=REPO,
+        # A terminal delivers Ctrl-C; a test run started in the background inherits SIGINT
+        # ignored, and Python would then keep it ignored in the child.
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     os.close(slave)
     try:
