@@ -4,11 +4,17 @@ retries exhausted, HTML 502 pages, quota errors, server-directed delays above th
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 import pytest
 from fault_support import API_KEY, Harness
 
+from assistants_async import AsyncAssistants
 from assistants_async import _errors as errors
-from assistants_async.testing import Respond
+from assistants_async._config import RetryPolicy, Timeout
+from assistants_async.testing import CutStream, Disconnect, ErrorEvent, Respond, Stall
 
 ONE_ASSISTANT = "/assistants/*"
 
@@ -179,4 +185,76 @@ async def test_redirect_is_refused_and_not_followed(harness: Harness) -> None:
     assert info.value.status_code == 307
     assert "Redirect refused" in str(info.value)
     assert harness.server.requests.count("GET", "/assistants") == 1
+    await harness.assert_released(client)
+
+
+def _texts(exc: BaseException) -> list[str]:
+    """str/repr of the exception, its request/response and every cause/context in its chain."""
+    out: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        out += [str(current), repr(current), repr(current.args)]
+        for name in ("request", "response", "body", "headers"):
+            out.append(repr(getattr(current, name, None)))
+        current = current.__cause__ or current.__context__
+    return out
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        ("GET", "/assistants", Respond(500)),
+        ("GET", "/assistants", Respond(401)),
+        ("GET", "/assistants", Disconnect(reset=True)),
+        ("GET", "/assistants", Stall(5)),
+        ("POST", "/threads/*/runs", Disconnect(when="after")),
+        ("POST", "/threads/*/runs", CutStream(after_events=2)),
+        ("POST", "/threads/*/runs", ErrorEvent(after_events=2)),
+        ("POST", "/threads/*/runs", Respond(200, html_size=5000)),
+    ],
+    ids=lambda f: f"{f[0]}-{type(f[2]).__name__}",
+)
+async def test_the_api_key_never_appears_in_errors_or_logs(
+    harness: Harness, caplog: pytest.LogCaptureFixture, fault: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = harness.client(max_retries=1, timeout=Timeout(connect=1, read=0.1, total=5))
+    thread_id, assistant_id = await harness.thread_and_assistant(client)
+    method, path, action = fault
+    harness.server.faults.add(method, path, action, times=None)
+    with pytest.raises(errors.AssistantsError) as info:
+        if method == "GET":
+            await client.assistants.list()
+        else:
+            async with client.threads.runs.stream(
+                thread_id=thread_id, assistant_id=assistant_id
+            ) as s:
+                async for _ in s:
+                    pass
+    texts = _texts(info.value) + [r.getMessage() for r in caplog.records] + [repr(client)]
+    assert caplog.records  # the retry loop did log something
+    assert not [t for t in texts if API_KEY in t]
+    await harness.assert_released(client)
+
+
+async def test_a_429_storm_is_bounded_by_the_retry_budget(harness: Harness) -> None:
+    """40 concurrent calls against a server answering 429: the client-wide budget stops
+    retrying once spent, so attempts stay far below 40 x (1 + max_retries) (row m)."""
+    client = AsyncAssistants(
+        api_key=API_KEY,
+        base_url=harness.server.url,
+        max_retries=RetryPolicy(max_retries=3, budget_capacity=50, budget_retry_cost=5),
+    )
+    client._sleep = harness.sleeps
+    harness.clients.append(client)
+    harness.server.faults.add("GET", ONE_ASSISTANT, Respond(429, retry_after_ms=1), times=None)
+    results = await asyncio.gather(
+        *(client.assistants.retrieve(f"asst_{i}") for i in range(40)), return_exceptions=True
+    )
+    assert all(isinstance(r, errors.RateLimitError) for r in results), {type(r) for r in results}
+    attempts = harness.server.requests.count("GET", "/assistants/*")
+    assert attempts == 40 + 10  # the 50-token bucket pays for exactly 10 retries
+    assert len(harness.sleeps.delays) == 10
     await harness.assert_released(client)

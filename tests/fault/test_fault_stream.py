@@ -6,10 +6,11 @@ the connection released (reliability.md 4.2 #19-#36)."""
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
-from fault_support import REPLY, Harness, acquired, eventually
+from fault_support import REPLY, Harness, acquired, eventually, open_sockets
 
 from assistants_async import _errors as errors
 from assistants_async._config import Limits, Timeout
@@ -20,6 +21,7 @@ from assistants_async.testing import (
     DripEvents,
     EndlessLine,
     ErrorEvent,
+    InjectRaw,
     KeepAliveOnly,
     MalformedEvent,
     OversizedEvent,
@@ -398,4 +400,60 @@ async def test_aclose_while_a_request_waits_for_its_response(harness: Harness) -
         await asyncio.wait_for(task, 0.5)
     assert harness.sleeps.delays == []  # no backoff before telling the caller
     assert harness.server.requests.count("GET", "/assistants") == 1  # no retry after close
+    await harness.assert_released(client)
+
+
+async def test_invalid_utf8_in_an_event_is_a_decode_error(harness: Harness) -> None:
+    client = harness.client()
+    harness.server.faults.add(
+        "POST",
+        RUNS,
+        InjectRaw(after_events=3, data=b'event: thread.message.delta\ndata: {"x": "\xff\xfe"}\n\n'),
+    )
+    with pytest.raises(errors.StreamDecodeError):
+        await _events(harness, client)
+    await harness.assert_released(client)
+
+
+async def test_repeated_early_exits_do_not_grow_the_pool(harness: Harness) -> None:
+    """30 streams left after 2 events (break) and 30 cancelled mid-stream: no connection stays
+    checked out, no socket or file descriptor accumulates (reliability.md #34, #35, #38)."""
+    client = harness.client()
+    thread_id, assistant_id = await harness.thread_and_assistant(client)
+    fds_before = len(os.listdir("/proc/self/fd"))
+    for round_ in range(60):
+        harness.server.faults.add("POST", RUNS, StallStream(after_events=2, seconds=5))
+        if round_ % 2 == 0:
+            async with client.threads.runs.stream(
+                thread_id=thread_id, assistant_id=assistant_id, cancel_run_on_exit=True
+            ) as s:
+                n = 0
+                async for _ in s:
+                    n += 1
+                    if n == 2:
+                        break
+        else:
+            got_two = asyncio.Event()
+
+            async def consume(got_two: asyncio.Event) -> None:
+                async with client.threads.runs.stream(
+                    thread_id=thread_id, assistant_id=assistant_id, cancel_run_on_exit=True
+                ) as s:
+                    n = 0
+                    async for _ in s:
+                        n += 1
+                        if n == 2:
+                            got_two.set()
+
+            task = asyncio.create_task(consume(got_two))
+            await got_two.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert acquired(client) == 0
+        # the run was cancelled on exit; wait for the thread to be free for the next one
+        assert await eventually(lambda: harness.server.store.thread(thread_id).active_run() is None)
+    assert open_sockets(harness.port) <= 1  # at most the one pooled keep-alive connection
+    assert len(os.listdir("/proc/self/fd")) <= fds_before + 1
+    assert harness.server.runs_created(thread_id) == 60
     await harness.assert_released(client)
