@@ -128,6 +128,16 @@ def _normalise_base_url(url: str, *, allow_insecure_http: bool) -> str:
     return url.rstrip("/")
 
 
+def _check_header_values(headers: Mapping[str, str]) -> None:
+    """Refuse CR/LF and other control characters up front, naming the header but never
+    echoing the value (it may be a credential)."""
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            raise TypeError(f"the value of header {name!r} must be a string")
+        if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in value):
+            raise ValueError(f"the value of header {name!r} contains a control character")
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -191,6 +201,8 @@ class AsyncAssistants:
             base_url = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = _normalise_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._auth: Auth
+        if token_provider is not None and api_key is not None:
+            raise ValueError("pass either api_key or token_provider, not both")
         if token_provider is not None:
             self._auth = TokenProviderAuth(
                 token_provider,
@@ -201,7 +213,8 @@ class AsyncAssistants:
             )
         else:
             if api_key is None and auth_header is not None:
-                api_key = os.environ.get("OPENAI_API_KEY")
+                # An empty variable (``OPENAI_API_KEY=``) counts as unset.
+                api_key = os.environ.get("OPENAI_API_KEY") or None
                 if api_key is None:
                     raise ValueError(
                         "no API key: pass api_key=... or set OPENAI_API_KEY "
@@ -211,6 +224,10 @@ class AsyncAssistants:
         self.organization = organization
         self.project = project
         self.default_headers: dict[str, str] = dict(default_headers or {})
+        _check_header_values(
+            {"OpenAI-Organization": organization or "", "OpenAI-Project": project or ""}
+        )
+        _check_header_values(self.default_headers)
         self.default_query: dict[str, object] = dict(default_query or {})
         self.timeout = Timeout.coerce(timeout)
         if max_retries is None:
@@ -229,6 +246,8 @@ class AsyncAssistants:
         )
         self._state = _State.UNOPENED
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Set by aclose(): wakes requests sleeping in a retry backoff.
+        self._closing: asyncio.Event | None = None
         # Injection points for tests: time and randomness never come from globals directly.
         self._sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
         self._clock: Callable[[], float] = time.monotonic
@@ -320,6 +339,8 @@ class AsyncAssistants:
         if self._state is _State.CLOSED:
             return
         self._state = _State.CLOSED
+        if self._closing is not None:
+            self._closing.set()
         if self._owns_transport:
             await self._transport.aclose()
 
@@ -469,7 +490,7 @@ class AsyncAssistants:
                         delay,
                         type(exc).__name__,
                     )
-                    await self._sleep(delay)
+                    await self._backoff(delay)
                     retries_taken += 1
                     continue
                 raise
@@ -505,10 +526,27 @@ class AsyncAssistants:
                     log.info(
                         "retrying %s %s in %.2fs after status %d", method, log_path, wait, status
                     )
-                    await self._sleep(wait)
+                    await self._backoff(wait)
                     retries_taken += 1
                     continue
             raise error
+
+    async def _backoff(self, delay: float) -> None:
+        """Sleep before a retry; ``aclose()`` cuts the sleep short with ``ClientClosedError``
+        (a closed client must not keep a task waiting out a 60 s ``retry-after``)."""
+        if self._closing is None:
+            self._closing = asyncio.Event()
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        closer = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait((sleeper, closer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            closer.cancel()
+        if sleeper.done() and not sleeper.cancelled():
+            sleeper.result()  # re-raises what a (custom) sleep raised
+        if self._state is _State.CLOSED:
+            raise ClientClosedError("the client was closed while a request was waiting to retry")
 
     async def _read_capped(self, response: Response, request: Request) -> bytes:
         limit = self.limits.max_response_bytes

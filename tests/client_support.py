@@ -177,7 +177,8 @@ def make_client(
     *script: Reply, default: Reply | None = None, **kwargs: Any
 ) -> tuple[AsyncAssistants, Recorder, FakeTime]:
     recorder = Recorder(*script, default=default)
-    kwargs.setdefault("api_key", "sk-test-key-0000")
+    if "token_provider" not in kwargs:
+        kwargs.setdefault("api_key", "sk-test-key-0000")
     kwargs.setdefault("base_url", BASE)
     client = AsyncAssistants(transport=MockTransport(recorder), **kwargs)
     time = FakeTime(recorder)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from client_support import BASE, FakeTime, Recorder, make_client, obj, reply
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistants_async import AsyncAssistants
 from assistants_async._client import DEFAULT_BASE_URL
@@ -388,3 +391,51 @@ async def test_token_with_a_newline_is_refused() -> None:
         await client.threads.retrieve("t")
     assert "X-Injected" not in str(info.value)
     assert rec.requests == []
+
+
+def test_an_empty_key_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    with pytest.raises(ValueError, match="no API key"):
+        AsyncAssistants()
+
+
+def test_api_key_and_token_provider_are_exclusive() -> None:
+    async def provider() -> str:
+        return "token-123456"
+
+    with pytest.raises(ValueError, match="either"):
+        AsyncAssistants(api_key="k" * 10, token_provider=provider)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"organization": "org\r\nX-Evil: 1"},
+        {"project": "p\n"},
+        {"default_headers": {"X-Secret": "s3cr3t-value\r\nX-Evil: 1"}},
+    ],
+)
+def test_header_values_with_control_characters_are_refused(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="control character") as info:
+        AsyncAssistants(api_key="k" * 10, **kwargs)
+    assert "X-Evil" not in str(info.value) and "s3cr3t" not in str(info.value)
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=12),
+        st.text(max_size=12) | st.lists(st.text(max_size=6), min_size=1, max_size=3),
+        max_size=5,
+    )
+)
+def test_query_values_round_trip(query: dict[str, str | list[str]]) -> None:
+    client = AsyncAssistants(api_key="k" * 10, base_url=BASE)
+    url = client._url("/threads", query, None)
+    parsed = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    expected = [
+        (key, item)
+        for key, value in query.items()
+        for item in (value if isinstance(value, list) else [value])
+    ]
+    assert parsed == expected
+    assert urlsplit(url).path == "/v1/threads"

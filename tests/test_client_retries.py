@@ -4,6 +4,7 @@ retry-count header, closing before sleeping, ambiguous run creation and the retr
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -409,6 +410,51 @@ async def test_closing_the_client_during_a_backoff_stops_the_retries() -> None:
     with pytest.raises(e.ClientClosedError):
         await client.threads.retrieve("t")
     assert len(rec.requests) == 1
+
+
+async def test_aclose_wakes_a_request_sleeping_in_backoff_at_once() -> None:
+    client, rec, _ = make_client(default=reply(429, {}, retry_after="60"))
+    sleeping = asyncio.Event()
+
+    async def long_sleep(seconds: float) -> None:
+        sleeping.set()
+        await asyncio.Event().wait()  # would sleep forever unless cut short
+
+    client._sleep = long_sleep
+    task = asyncio.create_task(client.threads.retrieve("t"))
+    await sleeping.wait()
+    await client.aclose()
+    with pytest.raises(e.ClientClosedError, match="waiting to retry"):
+        await asyncio.wait_for(task, timeout=5)
+    assert len(rec.requests) == 1
+
+
+async def test_cancelling_a_request_in_backoff_cancels_cleanly() -> None:
+    client, _, _ = make_client(default=reply(503, {}))
+    sleeping = asyncio.Event()
+
+    async def long_sleep(seconds: float) -> None:
+        sleeping.set()
+        await asyncio.Event().wait()
+
+    client._sleep = long_sleep
+    task = asyncio.create_task(client.threads.retrieve("t"))
+    await sleeping.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not client.is_closed
+
+
+async def test_an_error_from_the_sleep_function_propagates() -> None:
+    client, _, _ = make_client(default=reply(503, {}))
+
+    async def broken_sleep(seconds: float) -> None:
+        raise RuntimeError("sleep broke")
+
+    client._sleep = broken_sleep
+    with pytest.raises(RuntimeError, match="sleep broke"):
+        await client.threads.retrieve("t")
 
 
 async def test_retries_are_logged_without_query_or_secrets(
