@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from test_server_support import Api
+import yaml
+from test_server_support import Api, _spec_path
 
 from assistants_async.testing import (
     AssistantsServer,
@@ -553,3 +556,55 @@ async def test_poll_after_header_on_every_run_response(make_api: Any) -> None:
         assert reply.headers["openai-poll-after-ms"] == "123"
     plain = await api.call("GET", f"/threads/{tid}")
     assert "openai-poll-after-ms" not in plain.headers
+
+
+# -- exact shapes: the spec's fields plus what the live API sent, nothing else ---------------
+
+
+def _live_keys(shared_dir: Path) -> dict[str, set[str]]:
+    """Top-level keys per object type in the newest recorded live stream."""
+    keys: dict[str, set[str]] = {}
+    text = (
+        shared_dir / "recorded-streams" / "simple-openai_threads_runssteps_delta.sse"
+    ).read_text()
+    text += (
+        shared_dir
+        / "recorded-streams"
+        / "simple-openai_threads_runs_createthreadandrun_stream_1.sse"
+    ).read_text()
+    for line in text.splitlines():
+        if line.startswith("data: {"):
+            data = json.loads(line[len("data: ") :])
+            keys.setdefault(data["object"], set()).update(data)
+    return keys
+
+
+async def test_objects_have_the_spec_fields_plus_the_live_ones_only(
+    make_api: Any, shared_dir: Path
+) -> None:
+    spec = yaml.safe_load(_spec_path().read_text())["components"]["schemas"]
+    live = _live_keys(shared_dir)
+    api = await make_api()
+    assistant = await api.assistant()
+    thread = await api.thread("hello")
+    events = await api.stream(f"/threads/{thread['id']}/runs", {"assistant_id": assistant["id"]})
+    objects = {e.json()["object"]: e.json() for e in events if e.event != "done"}
+    objects["assistant"] = assistant
+    objects["thread"] = thread
+    schemas = {
+        "assistant": "AssistantObject",
+        "thread": "ThreadObject",
+        "thread.message": "MessageObject",
+        "thread.run": "RunObject",
+        "thread.run.step": "RunStepObject",
+        "thread.message.delta": "MessageDeltaObject",
+    }
+    for kind, schema in schemas.items():
+        keys = set(objects[kind])
+        spec_keys = set(spec[schema]["properties"])
+        live_keys = live.get(kind, set())
+        assert set(spec[schema].get("required", [])) <= keys, kind
+        assert live_keys <= keys, (kind, live_keys - keys)
+        # assistants: reasoning_effort is a create/modify field the live API echoed back
+        extra = {"reasoning_effort"} if kind == "assistant" else set()
+        assert keys <= spec_keys | live_keys | extra, (kind, keys - spec_keys - live_keys)
