@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = [
@@ -30,6 +31,12 @@ class Timeout:
     read: float | None = 600.0
     total: float | None = 600.0
     event: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "total", "event"):
+            value = getattr(self, name)
+            if value is not None and not (0 < value < math.inf):
+                raise ValueError(f"Timeout.{name} must be a positive number of seconds or None")
 
     @classmethod
     def coerce(cls, value: float | Timeout | None) -> Timeout:
@@ -87,6 +94,13 @@ class Limits:
     max_response_bytes: int = 32 * 1024 * 1024
     max_error_body_bytes: int = 64 * 1024
     max_connections: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("max_event_bytes", "max_response_bytes", "max_error_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"Limits.{name} must be at least 1")
+        if self.max_connections < 0:
+            raise ValueError("Limits.max_connections must be >= 0 (0: no limit)")
 
 
 DEFAULT_TIMEOUT = Timeout()

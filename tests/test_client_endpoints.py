@@ -512,3 +512,11 @@ def test_build_path_never_lets_an_id_change_the_path(ident: str) -> None:
     assert unquote(segments[2]) == ident
     assert not set("?#/") & set(segments[2])
     assert segments[2] not in (".", "..")
+
+
+async def test_a_bare_string_include_is_one_value() -> None:
+    client, rec, _ = make_client(default=reply(200, obj("thread.run.step")))
+    await client.threads.runs.steps.retrieve("s", thread_id="t", run_id="r", include=INCLUDE)
+    assert rec.query() == [("include[]", INCLUDE)]
+    await client.threads.runs.steps.retrieve("s", thread_id="t", run_id="r", include=[])
+    assert rec.query() == []

@@ -428,6 +428,9 @@ async def test_poll_timeout_holds_even_when_the_poll_request_stalls(
             thread_id=thread_id, assistant_id=assistant_id, timeout=0.2, cancel_on_timeout=True
         )
     assert loop.time() - started < 1.0  # not the 600 s read timeout of the stalled GET
+    # the abandoned GET gave its connection up
+    session = assistants_client._transport.session  # type: ignore[attr-defined]
+    assert session is not None and not session.connector._acquired
     assert info.value.cancelled and info.value.run is not None
     assert info.value.run.status == "cancelling"
     assert assistants_server.requests.count("POST", "/threads/*/runs/*/cancel") == 1

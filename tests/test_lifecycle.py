@@ -328,3 +328,24 @@ async def test_pooled_connections_have_tcp_keepalive(
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 5
     await transport.aclose()
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf")])
+@pytest.mark.parametrize("field", ["connect", "read", "total", "event"])
+def test_timeouts_must_be_positive_or_none(field: str, bad: float) -> None:
+    with pytest.raises(ValueError, match=f"Timeout.{field}"):
+        Timeout(**{field: bad})
+    assert getattr(Timeout(**{field: None}), field) is None
+
+
+def test_a_zero_number_timeout_is_refused() -> None:
+    with pytest.raises(ValueError):
+        AsyncAssistants(api_key=KEY, base_url="http://127.0.0.1:1/v1", timeout=0)
+
+
+@pytest.mark.parametrize("field", ["max_event_bytes", "max_response_bytes", "max_error_body_bytes"])
+def test_size_limits_must_be_positive(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        Limits(**{field: 0})
+    with pytest.raises(ValueError, match="max_connections"):
+        Limits(max_connections=-1)

@@ -15,6 +15,13 @@ from ._base import Resource, options
 __all__ = ["Steps"]
 
 
+def _include(include: Iterable[RunStepInclude] | NotGiven) -> list[str] | NotGiven:
+    # A bare string is one value, not an iterable of one-letter values.
+    if isinstance(include, NotGiven):
+        return include
+    return [include] if isinstance(include, str) else list(include)
+
+
 class Steps(Resource):
     async def retrieve(
         self,
@@ -36,7 +43,7 @@ class Steps(Resource):
             run_id=run_id,
             step_id=step_id,
         )
-        query = {} if isinstance(include, NotGiven) else {"include[]": list(include)}
+        query = strip_not_given({"include[]": _include(include)})
         return await self._client._request(
             "GET",
             path,
@@ -68,7 +75,7 @@ class Steps(Resource):
             {
                 "after": after,
                 "before": before,
-                "include[]": include if isinstance(include, NotGiven) else list(include),
+                "include[]": _include(include),
                 "limit": limit,
                 "order": order,
             }
