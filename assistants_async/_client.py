@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import BaseModel, ValidationError
 
@@ -38,7 +39,6 @@ from ._errors import (
     APIStatusError,
     ClientClosedError,
     EventLoopMismatchError,
-    RateLimitError,
     status_error_class,
     truncate,
 )
@@ -125,7 +125,9 @@ def _normalise_base_url(url: str, *, allow_insecure_http: bool) -> str:
             "base_url uses plain http to a non-loopback host; pass allow_insecure_http=True "
             "if that is intended (the API key would travel unencrypted)"
         )
-    return url.rstrip("/")
+    # Percent-encoded once here (IDNA host, UTF-8 path), so the transport can send every
+    # URL built from it byte for byte.
+    return str(yarl.URL(url)).rstrip("/")
 
 
 def _check_header_values(headers: Mapping[str, str]) -> None:
@@ -599,8 +601,7 @@ class AsyncAssistants:
             request=request,
             response=response,
         )
-        if isinstance(error, RateLimitError):
-            error.retry_after = parse_retry_after(response.headers, self._wall_clock())
+        error.retry_after = parse_retry_after(response.headers, self._wall_clock())
         return error
 
     # --- entry points used by resources -----------------------------------------------------

@@ -40,6 +40,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 if TYPE_CHECKING:
     from ._transport import Request, Response
     from .types import Run
@@ -166,7 +168,11 @@ class APIStatusError(APIError):
         response: Response | None = None,
     ) -> None:
         self.status_code = status_code
-        self.headers: Mapping[str, str] = dict(headers or {})
+        # Case-insensitive like HTTP itself: ``err.headers["retry-after"]`` finds ``Retry-After``.
+        self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
+        # The server-directed delay in seconds (``retry-after-ms`` / ``retry-after``), when sent;
+        # set for every status so a caller can honour a delay above the retry cap.
+        self.retry_after: float | None = None
         self.request_id: str | None = _header(headers, "x-request-id")
         self.body = body
         self.response = response
@@ -206,10 +212,9 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429. ``retry_after`` is the server-directed delay in seconds, when it sent one."""
+    """429."""
 
     status_code = 429
-    retry_after: float | None = None
 
 
 class InsufficientQuotaError(RateLimitError):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
+import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
@@ -266,7 +267,9 @@ class AiohttpTransport:
         try:
             raw = await session.request(
                 request.method,
-                request.url,
+                # encoded=True: sent as built; a str would be re-quoted by yarl, which decodes
+                # %2E and then drops dot segments from the path.
+                yarl.URL(request.url, encoded=True),
                 headers=request.headers,
                 data=request.content,
                 allow_redirects=False,

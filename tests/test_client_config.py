@@ -439,3 +439,11 @@ def test_query_values_round_trip(query: dict[str, str | list[str]]) -> None:
     ]
     assert parsed == expected
     assert urlsplit(url).path == "/v1/threads"
+
+
+def test_base_url_is_percent_encoded_once() -> None:
+    # The transport sends URLs as built, so the base must already be in wire form.
+    client = AsyncAssistants(api_key="k" * 10, base_url="https://exämple.com/ä pi/v1/")
+    assert client.base_url == "https://xn--exmple-cua.com/%C3%A4%20pi/v1"
+    again = AsyncAssistants(api_key="k" * 10, base_url=client.base_url)
+    assert again.base_url == client.base_url

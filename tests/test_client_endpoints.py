@@ -520,3 +520,6 @@ async def test_a_bare_string_include_is_one_value() -> None:
     assert rec.query() == [("include[]", INCLUDE)]
     await client.threads.runs.steps.retrieve("s", thread_id="t", run_id="r", include=[])
     assert rec.query() == []
+    client, rec, _ = make_client(default=reply(200, obj("thread.run")))
+    await client.threads.runs.create("t", assistant_id="a", include=INCLUDE)  # type: ignore[arg-type]
+    assert rec.query() == [("include[]", INCLUDE)]

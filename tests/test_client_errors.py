@@ -187,3 +187,19 @@ async def test_unknown_fields_are_kept() -> None:
     client, _, _ = make_client(reply(200, {**obj("thread"), "brand_new": 1}))
     thread = await client.threads.retrieve("t")
     assert thread.model_extra == {"brand_new": 1}
+
+
+async def test_error_headers_are_case_insensitive() -> None:
+    client, _, _ = make_client(reply(404, ENVELOPE, Retry_After="7"), max_retries=0)
+    with pytest.raises(e.NotFoundError) as info:
+        await client.threads.retrieve("t")
+    assert info.value.headers["retry-after"] == info.value.headers["RETRY-AFTER"] == "7"
+
+
+async def test_a_delay_above_the_cap_is_reported_on_any_status() -> None:
+    # 600 s is above RetryPolicy.max_retry_after: raised at once, with the delay for the caller.
+    client, rec, time = make_client(default=reply(503, ENVELOPE, retry_after="600"))
+    with pytest.raises(e.InternalServerError) as info:
+        await client.threads.retrieve("t")
+    assert info.value.retry_after == 600.0
+    assert len(rec.requests) == 1 and time.sleeps == []

@@ -349,3 +349,34 @@ def test_size_limits_must_be_positive(field: str) -> None:
         Limits(**{field: 0})
     with pytest.raises(ValueError, match="max_connections"):
         Limits(max_connections=-1)
+
+
+async def test_ids_reach_the_server_byte_for_byte() -> None:
+    # Every id arrives as exactly one percent-encoded path segment, however it is spelled.
+    from aiohttp import web
+
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.raw_path)
+        return web.json_response({"id": "x", "object": "thread", "created_at": 0, "metadata": {}})
+
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with AsyncAssistants(api_key=KEY, base_url=f"http://127.0.0.1:{port}/v1") as client:
+            for ident in ["%2E%2E", "a/../b", "x?y#z", "ü %"]:
+                await client.threads.retrieve(ident)
+    finally:
+        await runner.cleanup()
+    assert seen == [
+        "/v1/threads/%252E%252E",
+        "/v1/threads/a%2F..%2Fb",
+        "/v1/threads/x%3Fy%23z",
+        "/v1/threads/%C3%BC%20%25",
+    ]

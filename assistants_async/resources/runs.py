@@ -28,7 +28,7 @@ from ..streaming.handler import AsyncEventHandler
 from ..tools._loop import DEFAULT_MAX_TOOL_ROUNDS
 from ..types import Run
 from ._base import Resource, options
-from .steps import Steps
+from .steps import Steps, include_values
 
 if TYPE_CHECKING:
     from .._client import AsyncAssistants
@@ -47,7 +47,7 @@ def _request_timeout(opts: RequestOptions | None) -> float | Timeout | None | No
 
 
 def _include_query(include: Iterable[RunStepInclude] | NotGiven) -> dict[str, object]:
-    return {} if isinstance(include, NotGiven) else {"include[]": list(include)}
+    return strip_not_given({"include[]": include_values(include)})
 
 
 class Runs(Resource):

@@ -12,10 +12,10 @@ from .._types import NOT_GIVEN, Body, NotGiven, Query, RunStepInclude, strip_not
 from ..types import RunStep
 from ._base import Resource, options
 
-__all__ = ["Steps"]
+__all__ = ["Steps", "include_values"]
 
 
-def _include(include: Iterable[RunStepInclude] | NotGiven) -> list[str] | NotGiven:
+def include_values(include: Iterable[RunStepInclude] | NotGiven) -> list[str] | NotGiven:
     # A bare string is one value, not an iterable of one-letter values.
     if isinstance(include, NotGiven):
         return include
@@ -43,7 +43,7 @@ class Steps(Resource):
             run_id=run_id,
             step_id=step_id,
         )
-        query = strip_not_given({"include[]": _include(include)})
+        query = strip_not_given({"include[]": include_values(include)})
         return await self._client._request(
             "GET",
             path,
@@ -75,7 +75,7 @@ class Steps(Resource):
             {
                 "after": after,
                 "before": before,
-                "include[]": _include(include),
+                "include[]": include_values(include),
                 "limit": limit,
                 "order": order,
             }
