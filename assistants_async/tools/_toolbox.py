@@ -10,6 +10,7 @@ propagates (and cancels the tools still running).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import math
@@ -238,17 +239,13 @@ class Toolbox:
         starts: list[Callable[[Any], object]],
         ends: list[Callable[[Any], object]],
     ) -> str:
-        if self._limiter is None:
-            return await self._run_unlimited(
-                call_id, name, arguments, run_id, thread_id, starts, ends
-            )
         # The timeout and the reported duration start once a slot is free.
-        async with self._limiter:
-            return await self._run_unlimited(
+        async with self._limiter if self._limiter is not None else contextlib.nullcontext():
+            return await self._run_in_slot(
                 call_id, name, arguments, run_id, thread_id, starts, ends
             )
 
-    async def _run_unlimited(
+    async def _run_in_slot(
         self,
         call_id: str,
         name: str,
