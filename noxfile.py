@@ -1,4 +1,5 @@
-"""Sessions: tests, lint, typecheck, conformance (Prism), benchmarks."""
+"""Sessions: tests, oldest (the suite on the lowest supported dependencies), lint, typecheck,
+benchmarks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ def tests(session: nox.Session) -> None:
         "npm", "ci", "--prefix", "tests/conformance", "--no-audit", "--no-fund", external=True
     )
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def oldest(session: nox.Session) -> None:
+    session.install("-e", ".[test]", "-c", "tests/constraints-oldest.txt")
+    # The conformance tier checks request shapes, which do not depend on these versions.
+    session.run("pytest", "-m", "not prism", *session.posargs)
 
 
 @nox.session

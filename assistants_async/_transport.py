@@ -276,14 +276,16 @@ class AiohttpTransport:
                 timeout=client_timeout(request.timeout, stream=request.stream),
             )
         except BaseException as exc:
-            mapped = _map_error(exc, request, before_response=True)
-            if mapped is None:
-                raise
-            if self._closed:
-                # aclose() cut this request off: not a network failure to retry.
+            if self._closed and isinstance(exc, Exception):
+                # aclose() cut this request off: not a network failure to retry. Whatever
+                # aiohttp raised says nothing more (3.12.0 even trips an assert when its own
+                # stale-connection resend finds the connector gone).
                 raise ClientClosedError(
                     "the client was closed while this request was sent"
                 ) from None
+            mapped = _map_error(exc, request, before_response=True)
+            if mapped is None:
+                raise
             raise mapped from _safe_cause(exc)
         body = _AiohttpBody(raw, request, self._open_bodies)
         return Response(
