@@ -15,27 +15,32 @@ import os
 import platform
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .harness import CHUNKINGS, Row, growth, measure_row, render_flat, render_markdown
+from .memory import MemoryRow, measure_memory, render_memory
 from .runners import Runner, available
 from .synth import SCENARIOS, chunk_per_event, make_stream
 
 TARGET_RATIO = 3.0
 TARGET_GROWTH = 1.5  # per-delta cost at 100k over 1k: "flat" allows noise, not a trend
+TARGET_MEMORY = 1.5  # peak traced memory over the floor's at every size
 OFFICIAL = "official SDK"
 FULL: dict[str, object] = {
     "deltas": 10_000,
     "repeat": 5,
     "official_repeat": 3,
     "flat": "1000,10000,100000",
+    "memory": "10000,100000",
 }
 QUICK: dict[str, object] = {
     "deltas": 2_000,
     "repeat": 3,
     "official_repeat": 1,
     "flat": "1000,10000",
+    "memory": "10000",
 }
 
 
@@ -45,6 +50,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="timed runs per cell, best counts (5)")
     parser.add_argument("--flat", help="delta counts of the flat-cost check (1000,10000,100000)")
     parser.add_argument(
+        "--memory", help="delta counts of the peak-memory check (10000,100000); empty: skip"
+    )
+    parser.add_argument(
         "--official-repeat",
         type=int,
         help="timed runs per cell for the official SDK, 10-200x slower than the rest (3)",
@@ -52,7 +60,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run for CI: 2,000 deltas, 3 repeats (1 for the official SDK), flat 1k/10k",
+        help="a smoke run: 2,000 deltas, 3 repeats (1 for the official SDK), flat 1k/10k, "
+        "memory 10k",
     )
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--runner", action="append", help="only these contenders (and the floor)")
@@ -103,6 +112,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             measure_row(loop, row, runners, stream, chunk_per_event(stream), repeats)
             flat_rows.append(row)
             print(f"  measured flat check at {n:,} deltas", file=sys.stderr)
+        memory_sizes = sorted(int(x) for x in args.memory.split(",") if x)
+        memory_rows = measure_memory(loop, runners, memory_sizes)
+        if memory_rows:
+            print("  measured peak memory", file=sys.stderr)
         # Let abandoned async generators (the official SDK's, ours) finish before closing.
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
@@ -126,6 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "flat": flat_rows,
         "worst": worst,
         "growth": growths,
+        "memory": memory_rows,
         "seconds": time.perf_counter() - started,
     }
 
@@ -147,6 +161,14 @@ def report(result: dict[str, Any]) -> str:
         render_flat(result["flat"], names),
         "",
     ]
+    memory: list[MemoryRow] = result["memory"]
+    if memory:
+        out += [
+            "Peak memory (tracemalloc): long text, 1 event/chunk, whole stream read:",
+            "",
+            render_memory(memory, names),
+            "",
+        ]
     verdict = "meets" if worst[0] <= TARGET_RATIO else "MISSES"
     out.append(
         f"Worst ours/floor ratio: {worst[0]:.2f} ({worst[1]}, {worst[2]}, {worst[3]}): "
@@ -157,6 +179,14 @@ def report(result: dict[str, Any]) -> str:
         g = max(ours_growth)
         flat = "flat" if g <= TARGET_GROWTH else "NOT flat"
         out.append(f"Largest per-delta growth of ours across the flat check: {g:.2f}x ({flat}).")
+    ours_memory = [r.ratio(n) or 0.0 for r in memory for n in ("EventStream", "AssistantStream")]
+    if ours_memory:
+        m = max(ours_memory)
+        verdict = "meets" if m <= TARGET_MEMORY else "MISSES"
+        out.append(
+            f"Largest peak memory of ours over the floor: {m:.2f}x: "
+            f"{verdict} the {TARGET_MEMORY:g}x target."
+        )
     out.append(f"Total {result['seconds']:.0f} s.")
     return "\n".join(out)
 
@@ -165,6 +195,9 @@ def _as_json(result: dict[str, Any]) -> dict[str, Any]:
     out = dict(result)
     out["rows"] = [r.as_json() for r in result["rows"]]
     out["flat"] = [r.as_json() for r in result["flat"]]
+    out["memory"] = [
+        {**asdict(r), "ratios_vs_floor": {n: r.ratio(n) for n in r.peak}} for r in result["memory"]
+    ]
     out["worst"] = dict(
         zip(("ratio", "runner", "scenario", "chunking"), result["worst"], strict=True)
     )

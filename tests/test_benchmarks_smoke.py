@@ -10,7 +10,9 @@ from benchmarks.synth import SCENARIOS
 
 
 def test_quick_run_has_every_row_and_contender(tmp_path: Path) -> None:
-    args = _args(["--quick", "--deltas", "40", "--repeat", "1", "--flat", "20,60"])
+    args = _args(
+        ["--quick", "--deltas", "40", "--repeat", "1", "--flat", "20,60", "--memory", "30"]
+    )
     result = run(args)
     names = result["runners"]
     assert isinstance(names, list)
@@ -26,15 +28,22 @@ def test_quick_run_has_every_row_and_contender(tmp_path: Path) -> None:
     flat = result["flat"]
     assert isinstance(flat, list)
     assert [r.deltas for r in flat] == [20, 60]
+    memory = result["memory"]
+    assert isinstance(memory, list)
+    assert [r.deltas for r in memory] == [30]
+    assert set(memory[0].peak) == set(names)
+    # Reading a stream allocates: a zero peak would mean tracing saw nothing.
+    assert all(peak > 0 for peak in memory[0].peak.values())
     text = report(result)
     for scenario in SCENARIOS:
         assert scenario in text
     assert "×floor" in text and "60k" not in text and "Worst ours/floor ratio" in text
+    assert "Peak memory" in text and "Largest peak memory of ours" in text
 
 
 def test_json_output(tmp_path: Path, capsys: object) -> None:
     out = tmp_path / "bench.json"
-    argv = ["--quick", "--deltas", "20", "--repeat", "1", "--flat", "20,40"]
+    argv = ["--quick", "--deltas", "20", "--repeat", "1", "--flat", "20,40", "--memory", ""]
     argv += ["--scenario", "long text", "--runner", "AssistantStream", "--json", str(out)]
     assert main(argv) == 0
     data = json.loads(out.read_text())
@@ -42,3 +51,4 @@ def test_json_output(tmp_path: Path, capsys: object) -> None:
     assert set(data["rows"][0]["results"]) == {"floor", "AssistantStream"}
     assert data["rows"][0]["ratios_vs_floor"]["AssistantStream"] > 0
     assert len(data["flat"]) == 2
+    assert data["memory"] == []  # --memory "" skips the memory check
