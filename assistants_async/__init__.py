@@ -40,6 +40,14 @@ from ._pagination import AsyncCursorPage, AsyncPaginator
 from ._transport import AiohttpTransport, MockTransport, Request, Response, Transport
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
+from .batch import (
+    BatchItem,
+    BatchProgress,
+    BatchResult,
+    BatchResultsFileError,
+    BatchSummary,
+    run_batch,
+)
 from .streaming.handler import AsyncEventHandler
 from .streaming.sse import ServerSentEvent
 from .streaming.stream import AssistantStream, EventStream
@@ -90,6 +98,11 @@ __all__ = [
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
+    "BatchItem",
+    "BatchProgress",
+    "BatchResult",
+    "BatchResultsFileError",
+    "BatchSummary",
     "ClientClosedError",
     "ConflictError",
     "EventLoopMismatchError",
@@ -136,5 +149,6 @@ __all__ = [
     "UnprocessableEntityError",
     "__version__",
     "function_tool",
+    "run_batch",
     "types",
 ]

@@ -32,6 +32,14 @@ EXPECTED: dict[str, list[str]] = {
     ],
     # examples/tools.py belongs to the tools work; it needs runs.stream(..., toolbox=...).
     "tools.py": ["streamed:", "run completed", "polled: run completed", "get_weather returned"],
+    "batch.py": [
+        "pass 1 stopped: ",
+        "pass 2: skipped ",
+        "rate limited 6 times, concurrency went down to ",
+        "statuses: {'completed': ",
+        "results file: 19 lines, 19 distinct items",
+        "weather: get_weather returned: sunny, 21 C in Lisbon",
+    ],
     "aiohttp_proxy.py": [
         "NDJSON content-type: application/x-ndjson",
         "rebuilt from NDJSON: ",

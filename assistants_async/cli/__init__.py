@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistants_async demo | serve | chat``.
+"""Command line: ``python -m assistants_async demo | serve | chat | batch``.
 
 The console script ``assistants-async`` points at :func:`main`. Imports of the client and the
 server happen inside the commands so that ``--help`` stays fast.
@@ -20,7 +20,7 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistants-async",
-        description="Assistants API v2 client: demo, loopback server and streaming chat.",
+        description="Assistants API v2 client: demo, loopback server, streaming chat, batches.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -43,11 +43,47 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--assistant-id", help="an existing assistant (default: create one)")
     chat.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
     chat.add_argument("--model", default="gpt-4o", help="model for a new assistant")
+    batch = commands.add_parser(
+        "batch",
+        help="run a file of prompts at bounded concurrency; resumable JSONL results",
+        description='Each INPUT line is a JSON object {"id": ..., "prompt": ...} or a plain '
+        "prompt (id line-N). Running the same command again resumes where it stopped.",
+    )
+    batch.add_argument("input", metavar="INPUT", help="JSONL or text file of prompts, - for stdin")
+    batch.add_argument(
+        "--results", help="results file (default: INPUT.results.jsonl, batch-results.jsonl for -)"
+    )
+    batch.add_argument(
+        "--concurrency", type=_positive_int, default=8, help="most runs at once (default 8)"
+    )
+    batch.add_argument(
+        "--retry-failed", action="store_true", help="also rerun items whose result is not completed"
+    )
+    batch.add_argument(
+        "--item-timeout", type=float, help="seconds per item before its run is cancelled"
+    )
+    batch.add_argument(
+        "--delete-threads", action="store_true", help="delete each item's thread once recorded"
+    )
+    batch.add_argument(
+        "--base-url", help="a compatible server's base URL (default: start the embedded one)"
+    )
+    batch.add_argument("--assistant-id", help="an existing assistant (default: create one)")
+    batch.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
+    batch.add_argument("--model", default="gpt-4o", help="model for a new assistant")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
     from .._errors import AssistantsError
+    from ._batch import batch
     from ._commands import chat, demo, serve
     from ._render import make_printer
 
@@ -57,6 +93,20 @@ async def _dispatch(args: argparse.Namespace) -> int:
             return await demo(out)
         if args.command == "serve":
             return await serve(out, host=args.host, port=args.port)
+        if args.command == "batch":
+            return await batch(
+                out,
+                source=args.input,
+                results=args.results,
+                concurrency=args.concurrency,
+                base_url=args.base_url,
+                assistant_id=args.assistant_id,
+                api_key=args.api_key,
+                model=args.model,
+                retry_failed=args.retry_failed,
+                item_timeout=args.item_timeout,
+                delete_threads=args.delete_threads,
+            )
         return await chat(
             out,
             base_url=args.base_url,

@@ -18,7 +18,7 @@ from ..types import Run
 from ._render import Printer
 from ._turns import TurnStats, demo_toolbox, run_turn
 
-__all__ = ["chat", "demo", "serve"]
+__all__ = ["LOCAL_KEY", "chat", "demo", "in_daemon_thread", "serve", "server_or"]
 
 T = TypeVar("T")
 
@@ -101,7 +101,7 @@ async def serve(out: Printer, *, host: str, port: int) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _server_or(base_url: str | None) -> AsyncIterator[str]:
+async def server_or(base_url: str | None) -> AsyncIterator[str]:
     if base_url is not None:
         yield base_url
         return
@@ -112,15 +112,15 @@ async def _server_or(base_url: str | None) -> AsyncIterator[str]:
 async def _read_line(prompt: str, stdin: TextIO) -> str | None:
     """One line from stdin without blocking the loop; None at end of input."""
     if stdin.isatty():
-        line = await _in_daemon_thread(lambda: _input(prompt))
+        line = await in_daemon_thread(lambda: _input(prompt))
     else:
-        line = await _in_daemon_thread(stdin.readline)
+        line = await in_daemon_thread(stdin.readline)
         if line == "":
             return None
     return None if line is None else line.rstrip("\r\n")
 
 
-async def _in_daemon_thread(read: Callable[[], T]) -> T:
+async def in_daemon_thread(read: Callable[[], T]) -> T:
     # Not asyncio.to_thread: on Ctrl-C, asyncio.run() would wait for the executor thread,
     # which sits in input() until the user presses Enter. A daemon thread is abandoned.
     loop = asyncio.get_running_loop()
@@ -161,7 +161,7 @@ async def chat(
 ) -> int:
     """Read a line, stream the reply, repeat; ``/quit`` or end of input stops."""
     source = sys.stdin if stdin is None else stdin
-    async with _server_or(base_url) as url:
+    async with server_or(base_url) as url:
         # None: the client falls back to $OPENAI_API_KEY; the embedded server takes any key.
         key = api_key or (LOCAL_KEY if base_url is None else None)
         try:

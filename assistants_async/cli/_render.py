@@ -24,6 +24,10 @@ class Printer:
         self._mid_line = False  # a streamed reply has been started but not ended with "\n"
 
     @property
+    def console(self) -> Console | None:
+        return self._console
+
+    @property
     def rich(self) -> bool:
         return self._console is not None
 
