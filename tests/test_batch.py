@@ -593,3 +593,47 @@ async def test_an_item_timeout_cancels_its_run_and_is_recorded(tmp_path: Path) -
     slow_run = next(r for r in server.store.all_runs() if r.id == out["slow"].run_id)
     assert slow_run.obj["status"] in {"cancelling", "cancelled"}
     assert [out[f"item-00{i}"].status for i in range(3)] == ["completed"] * 3
+
+
+async def test_run_options_reach_every_run_and_a_wrong_one_stops_the_batch(
+    server: AssistantsServer,
+) -> None:
+    client, assistant_id = await setup(server)
+    async with client:
+        summary = await run_batch(
+            client,
+            items(3),
+            assistant_id=assistant_id,
+            run_options={"instructions": "Be brief.", "temperature": 0.5},
+        )
+        assert summary.completed == 3
+        runs = server.store.all_runs()
+        assert [(r.obj["instructions"], r.obj["temperature"]) for r in runs] == [
+            ("Be brief.", 0.5)
+        ] * 3
+        with pytest.raises(TypeError):  # a programming error, raised as itself
+            await run_batch(client, items(3), assistant_id=assistant_id, run_options={"bogus": 1})
+
+
+async def test_an_exception_in_on_progress_stops_the_batch_and_is_raised_as_itself(
+    server: AssistantsServer, tmp_path: Path
+) -> None:
+    class Boom(Exception):
+        pass
+
+    def progress(p: BatchProgress) -> None:
+        if p.finished == 2:
+            raise Boom
+
+    client, assistant_id = await setup(server)
+    async with client:
+        with pytest.raises(Boom):
+            await run_batch(
+                client,
+                items(10),
+                assistant_id=assistant_id,
+                results=tmp_path / "r.jsonl",
+                concurrency=1,
+                on_progress=progress,
+            )
+    assert len(lines(tmp_path / "r.jsonl")) == 2

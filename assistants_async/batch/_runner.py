@@ -37,6 +37,8 @@ from .._errors import (
     APIConnectionError,
     AssistantsError,
     AuthenticationError,
+    BadRequestError,
+    ConflictError,
     InsufficientQuotaError,
     InternalServerError,
     PermissionDeniedError,
@@ -65,7 +67,7 @@ DEFAULT_BATCH_RETRY = RetryPolicy(max_retries=8, initial_delay=1.0, max_delay=60
 """Item-level retries, on top of the client's own: patient, because a batch can wait."""
 
 FATAL_ERRORS = (AuthenticationError, PermissionDeniedError, InsufficientQuotaError)
-ACTIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+ACTIVE = frozenset({"queued", "in_progress", "requires_action"})  # cancellable
 CANCEL_GRACE = 10.0  # seconds a shielded run cancellation may take while the batch unwinds
 
 
@@ -226,16 +228,15 @@ class _Batch:
                 if not todo:
                     return
                 item = todo.popleft()
-                try:
-                    result = await self._run_item(item, _ItemState(ticket))
-                except Exception as exc:  # fatal: stop the batch, raise it bare after the group
-                    if self.fatal is None:
-                        self.fatal = exc
-                    scope.cancel()
-                    return
+                result = await self._run_item(item, _ItemState(ticket))
+                self._record(result)
+            except Exception as exc:  # fatal (or on_progress raised): stop the whole batch
+                if self.fatal is None:
+                    self.fatal = exc  # raised bare after the task group, not as a group
+                scope.cancel()
+                return
             finally:
                 self.limit.release()
-            self._record(result)
 
     def _record(self, result: BatchResult) -> None:
         if self.results_file is not None:
@@ -269,12 +270,14 @@ class _Batch:
         started = time.monotonic()
         error: dict[str, Any] | None = None  # set when an exception (or the timeout) ended it
         output: str | None = None
+        raised = False
         settled = False  # False while an exception is propagating out of the batch
         try:
             with anyio.move_on_after(self.item_timeout) as scope:
                 run = await self._drive(item, state)
                 output = await self._output(run, state)
             if scope.cancelled_caught:
+                raised = True
                 error = {
                     "type": "TimeoutError",
                     "message": f"the item did not finish within {self.item_timeout} s",
@@ -283,6 +286,7 @@ class _Batch:
         except FATAL_ERRORS:
             raise
         except AssistantsError as exc:
+            raised = True
             error = {"type": type(exc).__name__, "message": str(exc)}
             settled = True
         finally:
@@ -293,7 +297,7 @@ class _Batch:
             error = last.last_error.model_dump(mode="json")
         return BatchResult(
             id=item.id,
-            status="error" if last is None or "type" in (error or {}) else last.status,
+            status="error" if raised or last is None else last.status,
             output=output,
             thread_id=state.thread_id,
             run_id=None if last is None else last.id,
@@ -433,6 +437,9 @@ class _Batch:
             with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
                 try:  # state.run keeps the status the item ended with
                     await self.client.threads.runs.cancel(run.id, thread_id=run.thread_id)
+                except (BadRequestError, ConflictError) as exc:
+                    # it ended on the server before the cancel arrived
+                    log.info("run %s not cancelled: %s", run.id, exc)
                 except AssistantsError as exc:
                     log.warning("could not cancel run %s: %s", run.id, exc)
         if self.delete_threads and settled and state.thread_id is not None:
