@@ -42,7 +42,7 @@ from ._errors import (
     status_error_class,
     truncate,
 )
-from ._pagination import AsyncCursorPage, AsyncPaginator
+from ._pagination import AsyncCursorPage, AsyncPaginator, page_of
 from ._retry import (
     RETRY_COUNT_HEADER,
     RetryBudget,
@@ -676,7 +676,7 @@ class AsyncAssistants:
         query: Mapping[str, object],
         options: RequestOptions | None = None,
     ) -> AsyncPaginator[M]:
-        page_type = AsyncCursorPage[item]  # type: ignore[valid-type]
+        page_type = page_of(item)
 
         async def fetch(after: str | None) -> AsyncCursorPage[M]:
             page_query = dict(query)

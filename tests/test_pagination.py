@@ -244,3 +244,20 @@ async def test_loopback_bad_limit_is_a_400_with_param(
     with pytest.raises(BadRequestError) as info:
         await assistants_client.assistants.list(after="asst_nope")
     assert info.value.param == "after"
+
+
+async def test_the_page_class_survives_garbage_collection() -> None:
+    # pydantic caches AsyncCursorPage[Assistant] weakly and the class sits in reference cycles:
+    # without a strong reference, a full collection dropped it and the next list() call built
+    # it again (milliseconds of CPU per call).
+    import gc
+    import weakref
+
+    async with client_for(Pager()) as client:
+        page = await client.assistants.list()
+        page_class = weakref.ref(type(page))
+        del page
+        gc.collect()
+        assert page_class() is not None
+        again = await client.assistants.list()
+        assert type(again) is page_class()
