@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistants_async.batch import AdaptiveLimit
 
@@ -80,3 +82,26 @@ async def test_a_raised_limit_wakes_a_waiter() -> None:
         limit.succeeded()  # one success at limit 1 grows it to 2
         await woke.wait()
     assert limit.in_flight == 2
+
+
+@given(
+    maximum=st.integers(min_value=1, max_value=64),
+    events=st.lists(st.sampled_from(["limited", "limited-old", "ok"]), max_size=300),
+)
+def test_the_limit_stays_within_bounds_and_moves_as_aimd(maximum: int, events: list[str]) -> None:
+    limit = AdaptiveLimit(maximum)
+    stale = limit.epoch
+    for event in events:
+        before, epoch = limit.limit, limit.epoch
+        if event == "ok":
+            limit.succeeded()
+            assert limit.limit in (before, min(maximum, before + 1))
+        elif event == "limited":
+            limit.rate_limited(limit.epoch)
+            assert limit.limit == max(1, before // 2) and limit.epoch == epoch + 1
+        else:  # a 429 for work started before the last decrease changes nothing
+            if stale != epoch:
+                limit.rate_limited(stale)
+                assert (limit.limit, limit.epoch) == (before, epoch)
+        stale = epoch
+        assert 1 <= limit.lowest <= limit.limit <= maximum
