@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,7 +106,10 @@ class BatchSummary:
     min_limit: int
     elapsed: float
     results_path: Path | None = None
-    statuses: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def statuses(self) -> Mapping[str, int]:
+        return collections.Counter(str(result.status) for result in self.results)
 
     @property
     def finished(self) -> int:

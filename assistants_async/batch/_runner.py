@@ -26,7 +26,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -80,10 +80,6 @@ class _ItemState:
     retries: int = 0
     rate_limited: int = 0
 
-    @property
-    def run_active(self) -> bool:
-        return self.run is not None and self.run.status in ACTIVE
-
 
 async def run_batch(
     client: AsyncAssistants,
@@ -122,7 +118,7 @@ async def run_batch(
         client,
         _coerce(items),
         assistant_id=assistant_id,
-        results=None if results is None else ResultsFile(results),
+        results_file=None if results is None else ResultsFile(results),
         limit=AdaptiveLimit(concurrency),
         toolbox=toolbox,
         max_tool_rounds=max_tool_rounds,
@@ -149,46 +145,28 @@ def _coerce(items: Iterable[BatchItem | Mapping[str, Any]]) -> list[BatchItem]:
     return batch
 
 
+@dataclass
 class _Batch:
-    def __init__(
-        self,
-        client: AsyncAssistants,
-        items: list[BatchItem],
-        *,
-        assistant_id: str,
-        results: ResultsFile | None,
-        limit: AdaptiveLimit,
-        toolbox: Toolbox | None,
-        max_tool_rounds: int,
-        run_options: dict[str, Any],
-        item_timeout: float | None,
-        retry: RetryPolicy,
-        delete_threads: bool,
-        cancel_runs_on_exit: bool,
-        on_progress: Callable[[BatchProgress], object] | None,
-        sleep: Callable[[float], Awaitable[object]],
-    ) -> None:
-        self.client = client
-        self.items = items
-        self.assistant_id = assistant_id
-        self.results_file = results
-        self.limit = limit
-        self.toolbox = toolbox
-        self.max_tool_rounds = max_tool_rounds
-        self.run_options = run_options
-        self.item_timeout = item_timeout
-        self.retry = retry
-        self.delete_threads = delete_threads
-        self.cancel_runs_on_exit = cancel_runs_on_exit
-        self.on_progress = on_progress
-        self.sleep = sleep
-        self.random = random.random
-        self.finished: list[BatchResult] = []
-        self.statuses: collections.Counter[str] = collections.Counter()
-        self.rate_limited = 0
-        self.skipped = 0
-        self.started = time.monotonic()
-        self.fatal: Exception | None = None
+    client: AsyncAssistants
+    items: list[BatchItem]
+    assistant_id: str
+    results_file: ResultsFile | None
+    limit: AdaptiveLimit
+    toolbox: Toolbox | None
+    max_tool_rounds: int
+    run_options: dict[str, Any]
+    item_timeout: float | None
+    retry: RetryPolicy
+    delete_threads: bool
+    cancel_runs_on_exit: bool
+    on_progress: Callable[[BatchProgress], object] | None
+    sleep: Callable[[float], Awaitable[object]]
+    finished: list[BatchResult] = field(default_factory=list)
+    completed: int = 0  # of finished, kept for progress reports (a count per item is O(n))
+    rate_limited: int = 0
+    skipped: int = 0
+    started: float = field(default_factory=time.monotonic)
+    fatal: Exception | None = None
 
     async def run(self, *, retry_failed: bool) -> BatchSummary:
         done = self.results_file.load() if self.results_file is not None else {}
@@ -218,7 +196,6 @@ class _Batch:
             min_limit=self.limit.lowest,
             elapsed=time.monotonic() - self.started,
             results_path=None if self.results_file is None else self.results_file.path,
-            statuses=dict(self.statuses),
         )
 
     async def _worker(self, todo: collections.deque[BatchItem], scope: anyio.CancelScope) -> None:
@@ -242,7 +219,7 @@ class _Batch:
         if self.results_file is not None:
             self.results_file.append(result)
         self.finished.append(result)
-        self.statuses[str(result.status)] += 1
+        self.completed += result.ok
         if result.rate_limited == 0:
             self.limit.succeeded()
         self._progress(result)
@@ -255,7 +232,7 @@ class _Batch:
                 total=len(self.items),
                 skipped=self.skipped,
                 finished=len(self.finished),
-                completed=self.statuses["completed"],
+                completed=self.completed,
                 in_flight=self.limit.in_flight,
                 limit=self.limit.limit,
                 rate_limited=self.rate_limited,
@@ -270,14 +247,12 @@ class _Batch:
         started = time.monotonic()
         error: dict[str, Any] | None = None  # set when an exception (or the timeout) ended it
         output: str | None = None
-        raised = False
         settled = False  # False while an exception is propagating out of the batch
         try:
             with anyio.move_on_after(self.item_timeout) as scope:
                 run = await self._drive(item, state)
                 output = await self._output(run, state)
             if scope.cancelled_caught:
-                raised = True
                 error = {
                     "type": "TimeoutError",
                     "message": f"the item did not finish within {self.item_timeout} s",
@@ -286,18 +261,18 @@ class _Batch:
         except FATAL_ERRORS:
             raise
         except AssistantsError as exc:
-            raised = True
             error = {"type": type(exc).__name__, "message": str(exc)}
             settled = True
         finally:
             await self._cleanup(state, settled=settled)
         last = state.run
+        status = "error" if error is not None or last is None else last.status
         usage = None if last is None or last.usage is None else last.usage.model_dump(mode="json")
         if error is None and last is not None and last.last_error is not None:
             error = last.last_error.model_dump(mode="json")
         return BatchResult(
             id=item.id,
-            status="error" if raised or last is None else last.status,
+            status=status,
             output=output,
             thread_id=state.thread_id,
             run_id=None if last is None else last.id,
@@ -323,9 +298,8 @@ class _Batch:
             created = await self._create_run(thread.id, state)
             state.run = await self._settle(created, state)
             last_error = state.run.last_error
-            if state.run.status != "failed" or last_error is None:
-                return state.run
-            if last_error.code != "rate_limit_exceeded":
+            rate_limited = last_error is not None and last_error.code == "rate_limit_exceeded"
+            if state.run.status != "failed" or not rate_limited:
                 return state.run
             # The real API failed runs this way under load: a new run on the same thread
             # (which still holds the prompt) is the retry.
@@ -421,7 +395,7 @@ class _Batch:
         state.ticket = self.limit.rate_limited(state.ticket)
 
     async def _back_off(self, state: _ItemState, *, retry_after: float | None = None) -> None:
-        delay = backoff_delay(self.retry, state.retries, self.random)
+        delay = backoff_delay(self.retry, state.retries, random.random)
         if retry_after is not None:  # the server knows best, within reason
             delay = min(retry_after, self.retry.max_retry_after)
         state.retries += 1
@@ -432,7 +406,7 @@ class _Batch:
         """Cancel the item's run if it is still active (when the batch itself is being torn
         down, only with ``cancel_runs_on_exit``), then delete its thread if asked."""
         run = state.run
-        if run is not None and state.run_active and (settled or self.cancel_runs_on_exit):
+        if run is not None and run.status in ACTIVE and (settled or self.cancel_runs_on_exit):
             # Shielded: this must still happen while the batch is being cancelled.
             with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
                 try:  # state.run keeps the status the item ended with

@@ -37,12 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8000, help="port to bind, 0 for any free one (default 8000)"
     )
     chat = commands.add_parser("chat", help="interactive streaming chat; /quit or EOF ends")
-    chat.add_argument(
-        "--base-url", help="a compatible server's base URL (default: start the embedded one)"
-    )
-    chat.add_argument("--assistant-id", help="an existing assistant (default: create one)")
-    chat.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
-    chat.add_argument("--model", default="gpt-4o", help="model for a new assistant")
+    _add_server_options(chat)
     batch = commands.add_parser(
         "batch",
         help="run a file of prompts at bounded concurrency; resumable JSONL results",
@@ -65,13 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--delete-threads", action="store_true", help="delete each item's thread once recorded"
     )
-    batch.add_argument(
+    _add_server_options(batch)
+    return parser
+
+
+def _add_server_options(command: argparse.ArgumentParser) -> None:
+    """Where to connect and which assistant to use: shared by ``chat`` and ``batch``."""
+    command.add_argument(
         "--base-url", help="a compatible server's base URL (default: start the embedded one)"
     )
-    batch.add_argument("--assistant-id", help="an existing assistant (default: create one)")
-    batch.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
-    batch.add_argument("--model", default="gpt-4o", help="model for a new assistant")
-    return parser
+    command.add_argument("--assistant-id", help="an existing assistant (default: create one)")
+    command.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
+    command.add_argument("--model", default="gpt-4o", help="model for a new assistant")
 
 
 def _positive_int(text: str) -> int:

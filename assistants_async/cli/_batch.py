@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..batch import BatchItem, BatchProgress, BatchSummary, run_batch
 from ..tools import Toolbox
-from ._commands import LOCAL_KEY, in_daemon_thread, server_or
+from ._commands import in_daemon_thread, open_client, server_or
 from ._render import Printer
 from ._turns import get_weather
 
@@ -142,15 +142,9 @@ async def batch(
         out.error(str(exc))
         return 2
     results_path = Path(results) if results is not None else results_path_for(source)
-    # Imported here: the client is only needed once the input is known to be good.
-    from .._client import AsyncAssistants
-
     async with server_or(base_url) as url:
-        key = api_key or (LOCAL_KEY if base_url is None else None)
-        try:
-            client = AsyncAssistants(api_key=key, base_url=url)
-        except ValueError as exc:
-            out.error(str(exc))
+        client = open_client(out, url, base_url=base_url, api_key=api_key)
+        if client is None:
             return 2
         async with client:
             toolbox: Toolbox | None = None

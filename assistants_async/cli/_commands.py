@@ -18,7 +18,7 @@ from ..types import Run
 from ._render import Printer
 from ._turns import TurnStats, demo_toolbox, run_turn
 
-__all__ = ["LOCAL_KEY", "chat", "demo", "in_daemon_thread", "serve", "server_or"]
+__all__ = ["chat", "demo", "in_daemon_thread", "open_client", "serve", "server_or"]
 
 T = TypeVar("T")
 
@@ -109,6 +109,19 @@ async def server_or(base_url: str | None) -> AsyncIterator[str]:
         yield server.url
 
 
+def open_client(
+    out: Printer, url: str, *, base_url: str | None, api_key: str | None
+) -> AsyncAssistants | None:
+    """A client for ``url`` (from ``server_or``), or None after saying why there is none."""
+    # None: the client falls back to $OPENAI_API_KEY; the embedded server takes any key.
+    key = api_key or (LOCAL_KEY if base_url is None else None)
+    try:
+        return AsyncAssistants(api_key=key, base_url=url)
+    except ValueError as exc:  # no key, or a base URL the client refuses
+        out.error(str(exc))
+        return None
+
+
 async def _read_line(prompt: str, stdin: TextIO) -> str | None:
     """One line from stdin without blocking the loop; None at end of input."""
     if stdin.isatty():
@@ -162,12 +175,8 @@ async def chat(
     """Read a line, stream the reply, repeat; ``/quit`` or end of input stops."""
     source = sys.stdin if stdin is None else stdin
     async with server_or(base_url) as url:
-        # None: the client falls back to $OPENAI_API_KEY; the embedded server takes any key.
-        key = api_key or (LOCAL_KEY if base_url is None else None)
-        try:
-            client = AsyncAssistants(api_key=key, base_url=url)
-        except ValueError as exc:  # no key, or a base URL the client refuses
-            out.error(str(exc))
+        client = open_client(out, url, base_url=base_url, api_key=api_key)
+        if client is None:
             return 2
         async with client:
             toolbox = demo_toolbox(out)
